@@ -1,0 +1,117 @@
+/**
+ * Strict value formats for the convict schema. convict's built-ins coerce loosely from env and CLI
+ * strings (parseInt("64MiB") is 64, any string but "false" is true); an agent that runs privileged
+ * on every host must refuse such values instead of guessing.
+ */
+import convict from 'convict';
+
+const registered = new Set<string>();
+
+function register(name: string, validate: (v: unknown) => void, coerce: (v: string) => unknown): string {
+  if (!registered.has(name)) {
+    convict.addFormat({ name, validate, coerce });
+    registered.add(name);
+  }
+  return name;
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses "64MiB", "512 KiB", "1048576"; returns NaN for anything else. */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return Number.NaN;
+  const unit = UNITS[(m[2] as string).toLowerCase()];
+  if (unit === undefined) return Number.NaN;
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** An integer in [min, max]; strings must be plain decimal integers. */
+export function intFormat(min: number, max: number): string {
+  return register(
+    `int[${min},${max}]`,
+    (v) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        throw new Error(`must be an integer from ${min} to ${max}`);
+      }
+    },
+    (s) => (/^\s*-?\d+\s*$/.test(s) ? Number(s) : s),
+  );
+}
+
+/** A byte size in [min, max]; numbers or strings with a unit (B, KiB, MiB, GiB, KB, MB, GB). */
+export function bytesFormat(min: number, max: number): string {
+  return register(
+    `bytes[${min},${max}]`,
+    (v) => {
+      const n = typeof v === 'string' ? parseBytes(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+        throw new Error(`must be a size from ${min} to ${max} bytes (a number, or e.g. "64MiB")`);
+      }
+    },
+    (s) => {
+      const n = parseBytes(s);
+      return Number.isNaN(n) ? s : n;
+    },
+  );
+}
+
+/** true/false; strings true, false, yes, no, on, off, 1, 0 (any case). */
+export const BOOLEAN = register(
+  'strict-boolean',
+  (v) => {
+    if (typeof v !== 'boolean') throw new Error('must be true or false');
+  },
+  (s) => {
+    const t = s.trim().toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(t)) return true;
+    if (['false', 'no', 'off', '0'].includes(t)) return false;
+    return s;
+  },
+);
+
+/** A non-empty list of distinct values from `allowed`; strings are comma-separated lists. */
+export function listOf(name: string, allowed: readonly string[]): string {
+  return register(
+    name,
+    (v) => {
+      if (!Array.isArray(v) || v.length === 0) throw new Error(`must be a non-empty list of: ${allowed.join(', ')}`);
+      const seen = new Set<string>();
+      for (const item of v) {
+        if (typeof item !== 'string' || !allowed.includes(item)) {
+          throw new Error(`"${String(item)}" is not one of: ${allowed.join(', ')}`);
+        }
+        if (seen.has(item)) throw new Error(`"${item}" is listed twice`);
+        seen.add(item);
+      }
+    },
+    (s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+  );
+}
+
+/** One of `allowed`. */
+export function oneOf(name: string, allowed: readonly string[]): string {
+  return register(
+    name,
+    (v) => {
+      if (typeof v !== 'string' || !allowed.includes(v)) throw new Error(`must be one of: ${allowed.join(', ')}`);
+    },
+    (s) => s.trim(),
+  );
+}

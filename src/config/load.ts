@@ -1,0 +1,134 @@
+/**
+ * Loads and validates the configuration: defaults < file (YAML or JSON) < environment < CLI flags.
+ * Every failure is a ConfigError whose message names the key, the bad value, what is allowed and,
+ * for file values, the file and line.
+ */
+import { readFileSync } from 'node:fs';
+import convict from 'convict';
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { type AgentConfig, schema } from './schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface LoadOptions {
+  /** Config file path (YAML, or JSON by its .json extension). */
+  file?: string;
+  /** Environment (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** CLI arguments carrying schema flags, e.g. ['--console-format', 'json']. */
+  args?: string[];
+  /** Values set in code (the library API), applied above everything else. */
+  overrides?: Record<string, unknown>;
+}
+
+interface ParsedFile {
+  value: unknown;
+  /** Finds the line of a dotted key in the file, for messages. */
+  lineOf(path: string): number | null;
+}
+
+function parseFile(file: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read config file ${file}: ${code ?? String(err)}`);
+  }
+  // JSON is valid YAML 1.2, so one parser serves both and gives line numbers for either.
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e?.pos?.[0] !== undefined ? lines.linePos(e.pos[0]) : null;
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    throw new ConfigError(`${where}: not valid YAML/JSON: ${e?.message.split('\n')[0] ?? 'parse error'}`);
+  }
+  const value = doc.toJS() as unknown;
+  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
+    throw new ConfigError(`${file}: the top level must be a mapping of keys (capture:, console:, ...)`);
+  }
+  return { value: value ?? {}, lineOf: (path) => lineOfKey(doc, lines, path) };
+}
+
+function lineOfKey(doc: Document, lines: LineCounter, path: string): number | null {
+  let node: unknown = doc.contents;
+  let line: number | null = null;
+  for (const key of path.split('.')) {
+    if (!isMap(node)) return line;
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (!pair) return line;
+    const range = isScalar(pair.key) ? pair.key.range : undefined;
+    if (range) line = lines.linePos(range[0]).line;
+    node = pair.value;
+  }
+  return line;
+}
+
+/** The key a convict error message is about. */
+function keyOf(message: string): string | null {
+  const m = /^configuration param '([^']+)'/.exec(message) ?? /^([A-Za-z0-9_.]+): /.exec(message);
+  return m ? (m[1] as string) : null;
+}
+
+function describe(message: string): string {
+  return message.replace(/^configuration param '([^']+)' not declared in the schema/, "unknown key '$1'");
+}
+
+/** Loads, merges and validates. Throws ConfigError. */
+export function loadConfig(opts: LoadOptions = {}): AgentConfig {
+  const config = convict(schema, { env: opts.env ?? process.env, args: opts.args ?? [] });
+  let parsed: ParsedFile | null = null;
+  if (opts.file) {
+    parsed = parseFile(opts.file);
+    try {
+      config.load(parsed.value as object);
+    } catch (err) {
+      throw new ConfigError(`${opts.file}: ${(err as Error).message}`);
+    }
+  }
+  if (opts.overrides) {
+    for (const [k, v] of Object.entries(opts.overrides)) {
+      try {
+        config.set(k as never, v as never);
+      } catch (err) {
+        throw new ConfigError(`${k}: ${(err as Error).message}`);
+      }
+    }
+  }
+  try {
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    const lines = (err as Error).message.split('\n').filter((l) => l.trim() !== '');
+    const out = lines.map((l) => {
+      const key = keyOf(l);
+      const line = key && parsed && opts.file ? parsed.lineOf(key) : null;
+      const prefix = line !== null && opts.file ? `${opts.file}:${line}: ` : '';
+      return `${prefix}${describe(l)}`;
+    });
+    throw new ConfigError(out.join('\n'));
+  }
+  return config.getProperties();
+}
+
+/** Every CLI flag the schema declares (without the leading dashes). */
+export function schemaFlags(): string[] {
+  const out: string[] = [];
+  const walk = (node: Record<string, unknown>): void => {
+    for (const v of Object.values(node)) {
+      if (v && typeof v === 'object' && 'doc' in v) {
+        const arg = (v as { arg?: string }).arg;
+        if (arg) out.push(arg);
+      } else if (v && typeof v === 'object') walk(v as Record<string, unknown>);
+    }
+  };
+  walk(schema as unknown as Record<string, unknown>);
+  return out;
+}
+
+/** Reads a file's contents once for --check-config without applying env or flags. */
+export function checkConfigFile(file: string): AgentConfig {
+  return loadConfig({ file, env: {}, args: [] });
+}

@@ -1,0 +1,114 @@
+/**
+ * The configuration schema: the single source of every default, type, doc line, environment
+ * variable and CLI flag. config/cnproc-otel.yaml documents the same keys for operators, and a test
+ * checks the two agree.
+ */
+import type convict from 'convict';
+import { EVENT_TYPES, type EventType } from '../kernel/events.js';
+import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf } from './formats.js';
+
+export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The shape of a validated configuration. */
+export interface AgentConfig {
+  capture: {
+    events: EventType[];
+    exitNonzeroOnly: boolean;
+    receiveBufferBytes: number;
+    recvBatch: number;
+    batchMaxEvents: number;
+    batchMaxDelayMs: number;
+    handoffMaxEvents: number;
+    ackTimeoutMs: number;
+    statsIntervalMs: number;
+    clockRecalibrateMs: number;
+  };
+  console: {
+    format: ConsoleFormat;
+  };
+  log: {
+    level: LogLevel;
+  };
+}
+
+export const schema: convict.Schema<AgentConfig> = {
+  capture: {
+    events: {
+      doc: 'Event types to subscribe to. On Linux 6.6+ the kernel sends only these; older kernels send all and the agent drops the rest (counted).',
+      format: listOf('event-types', EVENT_TYPES),
+      default: [...EVENT_TYPES],
+      env: 'CNPROC_OTEL_EVENTS',
+      arg: 'events',
+    },
+    exitNonzeroOnly: {
+      doc: 'Report only exits with a non-zero status (kernel-side with PROC_EVENT_NONZERO_EXIT on 6.6+).',
+      format: BOOLEAN,
+      default: false,
+      env: 'CNPROC_OTEL_EXIT_NONZERO_ONLY',
+      arg: 'exit-nonzero-only',
+    },
+    receiveBufferBytes: {
+      doc: 'Socket receive buffer to ask for. Each queued event costs about 832 bytes; 64 MiB holds about 80,000. Needs CAP_NET_ADMIN above net.core.rmem_max.',
+      format: bytesFormat(65_536, 1_073_741_824),
+      default: 67_108_864,
+      env: 'CNPROC_OTEL_RECEIVE_BUFFER',
+      arg: 'receive-buffer',
+    },
+    recvBatch: {
+      doc: 'Datagrams taken per recvmmsg call.',
+      format: intFormat(1, 4096),
+      default: 256,
+    },
+    batchMaxEvents: {
+      doc: 'Most datagrams handed from the capture thread to the main thread at once.',
+      format: intFormat(1, 65_536),
+      default: 1024,
+    },
+    batchMaxDelayMs: {
+      doc: 'Longest an event waits in the capture thread before it is handed over.',
+      format: intFormat(1, 1000),
+      default: 20,
+    },
+    handoffMaxEvents: {
+      doc: 'Most datagrams waiting for the main thread; beyond it the capture thread drops (counted as handoff_full) instead of letting the kernel queue overflow.',
+      format: intFormat(1024, 16_777_216),
+      default: 262_144,
+    },
+    ackTimeoutMs: {
+      doc: 'How long to wait for the kernel to acknowledge the subscription.',
+      format: intFormat(10, 60_000),
+      default: 1000,
+    },
+    statsIntervalMs: {
+      doc: 'How often the capture thread reads its kernel drop counters.',
+      format: intFormat(100, 600_000),
+      default: 1000,
+    },
+    clockRecalibrateMs: {
+      doc: 'How often the monotonic-to-wall-clock offset is measured again (follows clock steps).',
+      format: intFormat(100, 3_600_000),
+      default: 10_000,
+    },
+  },
+  console: {
+    format: {
+      doc: 'Terminal output: pretty (one readable line per event), json (one JSON object per line), or auto (pretty on a TTY, json otherwise).',
+      format: oneOf('console-format', CONSOLE_FORMATS),
+      default: 'auto',
+      env: 'CNPROC_OTEL_CONSOLE_FORMAT',
+      arg: 'console-format',
+    },
+  },
+  log: {
+    level: {
+      doc: "The agent's own log on stderr.",
+      format: oneOf('log-level', LOG_LEVELS),
+      default: 'info',
+      env: 'CNPROC_OTEL_LOG_LEVEL',
+      arg: 'log-level',
+    },
+  },
+};

@@ -1,0 +1,236 @@
+/**
+ * The capture worker: owns the proc connector socket, blocks in recvmmsg, tracks kernel loss
+ * (ENOBUFS, per-CPU seq gaps, /proc/net/netlink drops) and hands datagrams to the main thread in
+ * transferable batches. Nothing here decodes events into objects: that is the main thread's job,
+ * so this loop stays a plain copy of bytes and the socket is drained as fast as the kernel fills it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as abi from './abi.js';
+import {
+  type CaptureWorkerOptions,
+  CTL_FD,
+  CTL_INFLIGHT,
+  CTL_STOP,
+  CTL_SUBSCRIBED,
+  RECORD_HEADER,
+  RECORD_TRUNCATED,
+  type SubscriptionInfo,
+  type WorkerCounters,
+  type WorkerMessage,
+} from './capture-protocol.js';
+import { checkDatagram } from './decode.js';
+import { noAckDiagnosis } from './diagnose.js';
+import { CaptureError, ERRNO } from './errors.js';
+import { readNetlinkSocketStats } from './netlink-stats.js';
+import { SeqGapTracker } from './seq-gaps.js';
+import { ProcConnectorSocket, type RecvBatch, type SubscriptionMode } from './socket.js';
+
+const port = parentPort;
+if (!port) throw new Error('capture-worker must run as a worker thread');
+const opts = workerData as CaptureWorkerOptions;
+const control = new Int32Array(opts.control);
+
+const counters: WorkerCounters = {
+  recvCalls: 0,
+  datagrams: 0,
+  enobufs: 0,
+  seqGaps: 0,
+  seqOutOfOrder: 0,
+  seqObserved: 0,
+  handoffDropped: 0,
+  netlinkDrops: -1,
+  netlinkRmem: 0,
+};
+const seq = new SeqGapTracker();
+
+// Staging area for the batch being built; copied into an exact-size buffer on flush.
+const maxRecord = RECORD_HEADER + 256;
+const staging = new Uint8Array(opts.batchMaxEvents * maxRecord);
+let stagingUsed = 0;
+let stagingCount = 0;
+let stagingSince = 0;
+/** Set when a received datagram was our ack (what = NONE): its errno. */
+let ackErr: number | null = null;
+
+function post(msg: WorkerMessage, transfer?: ArrayBuffer[]): void {
+  port?.postMessage(msg, transfer);
+}
+
+function snapshot(): WorkerCounters {
+  counters.seqGaps = seq.gaps;
+  counters.seqOutOfOrder = seq.outOfOrder;
+  counters.seqObserved = seq.observed;
+  return { ...counters };
+}
+
+function flush(): void {
+  if (stagingCount === 0) return;
+  const count = stagingCount;
+  if (Atomics.load(control, CTL_INFLIGHT) + count > opts.handoffMaxEvents) {
+    // The main thread is too far behind: drop here, counted, rather than stop reading and let
+    // the kernel's congested queue drop far more (see ../../docs/capture.md).
+    counters.handoffDropped += count;
+  } else {
+    const buf = staging.slice(0, stagingUsed).buffer;
+    Atomics.add(control, CTL_INFLIGHT, count);
+    post({ type: 'batch', buf, count, counters: snapshot() }, [buf]);
+  }
+  stagingUsed = 0;
+  stagingCount = 0;
+}
+
+/** Copies a received batch into staging, tracking seq and spotting acks. */
+function take(b: RecvBatch): void {
+  const { data, slot, lengths, truncated } = b;
+  const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  counters.recvCalls++;
+  counters.datagrams += b.count;
+  for (let i = 0; i < b.count; i++) {
+    const off = i * slot;
+    const len = lengths[i] as number;
+    const trunc = truncated[i] === 1;
+    if (!trunc && checkDatagram(data, off, len) === null) {
+      const what = data.getUint32(off + abi.EV_WHAT, true);
+      if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
+      else seq.observe(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
+    }
+    if (stagingCount === 0) stagingSince = performance.now();
+    const rec = stagingUsed;
+    staging[rec] = len & 0xff;
+    staging[rec + 1] = len >>> 8;
+    staging[rec + 2] = trunc ? RECORD_TRUNCATED : 0;
+    staging[rec + 3] = 0;
+    staging.set(src.subarray(off, off + len), rec + RECORD_HEADER);
+    stagingUsed = rec + RECORD_HEADER + ((len + 3) & ~3);
+    stagingCount++;
+    if (stagingCount >= opts.batchMaxEvents) flush();
+  }
+}
+
+function refreshNetlinkStats(sock: ProcConnectorSocket): void {
+  const s = readNetlinkSocketStats(sock.inode);
+  if (s) {
+    counters.netlinkDrops = s.drops;
+    counters.netlinkRmem = s.rmem;
+  }
+}
+
+/** One blocking (or non-blocking) receive. Returns false when nothing was queued. */
+function receiveOnce(sock: ProcConnectorSocket, wait: boolean): boolean {
+  const r = sock.receive(wait);
+  if (typeof r !== 'number') {
+    take(r);
+    return true;
+  }
+  if (r === ERRNO.ENOBUFS) {
+    // The queue overflowed; the kernel reports it once and keeps dropping until we drain.
+    counters.enobufs++;
+    return true;
+  }
+  if (r === ERRNO.EAGAIN || r === ERRNO.EINTR) return false;
+  throw new CaptureError(`recvmmsg on the proc connector socket failed: errno ${r}`, 'internal');
+}
+
+/** Waits up to the ack timeout for an ack; events that arrive meanwhile are kept. */
+function awaitAck(sock: ProcConnectorSocket): number | null {
+  ackErr = null;
+  const deadline = performance.now() + opts.ackTimeoutMs;
+  while (ackErr === null && performance.now() < deadline) receiveOnce(sock, true);
+  return ackErr;
+}
+
+function subscribe(sock: ProcConnectorSocket): SubscriptionMode {
+  // Start with every type: only then does the kernel's filter let our ack through, which proves
+  // the subscription took. Then narrow to the mask we need.
+  Atomics.store(control, CTL_SUBSCRIBED, 1);
+  sock.sendOp(abi.PROC_CN_MCAST_LISTEN, abi.PROC_EVENT_ALL);
+  let err = awaitAck(sock);
+  let mode: SubscriptionMode = 'filtered';
+  if (err === null) {
+    // Kernels before 6.6 ignore the 8-byte form without an ack: try the legacy op.
+    sock.sendOp(abi.PROC_CN_MCAST_LISTEN, null);
+    err = awaitAck(sock);
+    mode = 'legacy';
+  }
+  if (err === null) {
+    Atomics.store(control, CTL_SUBSCRIBED, 0);
+    throw new CaptureError(noAckDiagnosis(opts.ackTimeoutMs), 'unavailable', 'NOACK');
+  }
+  if (err !== 0) {
+    Atomics.store(control, CTL_SUBSCRIBED, 0);
+    if (err === ERRNO.EPERM) {
+      throw new CaptureError(
+        'The proc connector refused LISTEN with EPERM: this kernel (before 6.6) requires CAP_NET_ADMIN. Run as root or grant CAP_NET_ADMIN.',
+        'permission',
+        'EPERM',
+      );
+    }
+    throw new CaptureError(`The proc connector refused LISTEN with errno ${err}.`, 'internal');
+  }
+  if (mode === 'filtered' && opts.mask >>> 0 !== abi.PROC_EVENT_ALL) sock.sendOp(abi.PROC_CN_MCAST_LISTEN, opts.mask);
+  return mode;
+}
+
+function unsubscribe(sock: ProcConnectorSocket): void {
+  if (Atomics.compareExchange(control, CTL_SUBSCRIBED, 1, 0) !== 1) return;
+  try {
+    // The 4-byte IGNORE is understood by every kernel, filtered subscription or not.
+    sock.sendOp(abi.PROC_CN_MCAST_IGNORE, null);
+  } catch {
+    // Nothing more can be done from here; the socket is closed next either way.
+  }
+}
+
+function run(): void {
+  let sock: ProcConnectorSocket | undefined;
+  try {
+    sock = new ProcConnectorSocket(opts.recvBatch);
+    Atomics.store(control, CTL_FD, sock.fd);
+    const rb = sock.setReceiveBuffer(opts.receiveBufferBytes);
+    sock.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
+    const mode = subscribe(sock);
+    const info: SubscriptionInfo = {
+      fd: sock.fd,
+      inode: sock.inode,
+      portId: sock.portId,
+      mode,
+      mask: mode === 'filtered' ? opts.mask >>> 0 : abi.PROC_EVENT_ALL,
+      receiveBufferRequested: opts.receiveBufferBytes,
+      receiveBufferObtained: rb.obtained,
+      receiveBufferForced: rb.forced,
+    };
+    refreshNetlinkStats(sock);
+    post({ type: 'ready', info });
+
+    let lastStats = performance.now();
+    while (Atomics.load(control, CTL_STOP) === 0) {
+      const got = receiveOnce(sock, true);
+      const now = performance.now();
+      if (stagingCount > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
+      if (now - lastStats >= opts.netlinkStatsIntervalMs) {
+        lastStats = now;
+        refreshNetlinkStats(sock);
+        post({ type: 'stats', counters: snapshot() });
+      }
+    }
+
+    // Stop: unsubscribe first, then take what the kernel had already queued for us.
+    unsubscribe(sock);
+    for (let i = 0; i < 100_000 && receiveOnce(sock, false); i++);
+    flush();
+    refreshNetlinkStats(sock);
+    Atomics.store(control, CTL_FD, -1);
+    sock.close();
+    post({ type: 'stopped', counters: snapshot() });
+  } catch (err) {
+    if (sock) {
+      unsubscribe(sock);
+      Atomics.store(control, CTL_FD, -1);
+      sock.close();
+    }
+    const e = err instanceof CaptureError ? err : new CaptureError(`capture worker failed: ${String(err)}`, 'internal');
+    post({ type: 'error', message: e.message, category: e.category, ...(e.code ? { code: e.code } : {}) });
+  }
+}
+
+run();

@@ -1,0 +1,323 @@
+/**
+ * ProcEventSource: the main-thread side of capture. Starts the capture worker, decodes the
+ * batches it hands over into typed events, keeps the loss and decode counters, and guarantees the
+ * kernel gets IGNORE however the process ends.
+ */
+import { Worker } from 'node:worker_threads';
+import { captureDefaults } from '../config/defaults.js';
+import * as abi from './abi.js';
+import {
+  type CaptureWorkerOptions,
+  CTL_FD,
+  CTL_INFLIGHT,
+  CTL_SLOTS,
+  CTL_STOP,
+  CTL_SUBSCRIBED,
+  RECORD_HEADER,
+  RECORD_TRUNCATED,
+  type SubscriptionInfo,
+  type WorkerCounters,
+  type WorkerMessage,
+} from './capture-protocol.js';
+import { WallClock } from './clock.js';
+import { decodeDatagram, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
+import { CaptureError } from './errors.js';
+import { EVENT_TYPE_BITS, EVENT_TYPES, type EventType, eventMask, type ProcEvent } from './events.js';
+import { libc } from './libc.js';
+import { sendMcast } from './socket.js';
+
+/** Options of {@link ProcEventSource.start}. Every tuning value defaults to the config schema's default. */
+export interface ProcEventSourceOptions {
+  /** Called with each decoded batch, in kernel order per CPU. Keep it fast: it runs on the main thread. */
+  onEvents: (events: ProcEvent[]) => void;
+  /** Called when capture fails after start (the worker died, the socket broke). */
+  onError?: (err: CaptureError) => void;
+  /** Event types to subscribe to (default: all). */
+  events?: readonly EventType[];
+  /** Deliver only exits with non-zero status. */
+  exitNonzeroOnly?: boolean;
+  receiveBufferBytes?: number;
+  recvBatch?: number;
+  batchMaxEvents?: number;
+  batchMaxDelayMs?: number;
+  handoffMaxEvents?: number;
+  ackTimeoutMs?: number;
+  statsIntervalMs?: number;
+  clockRecalibrateMs?: number;
+  /** Clock conversion (default: a {@link WallClock}). */
+  clock?: MonotonicToWall;
+}
+
+/**
+ * Counters of the capture path. Identity (exact once stopped, when inFlight is 0):
+ * datagrams = delivered + acks + malformed(total) + filtered + handoffDropped + inFlight.
+ */
+export interface CaptureStats {
+  /** Datagrams read from the socket. */
+  datagrams: number;
+  /** Events handed to onEvents. */
+  delivered: number;
+  /** Of the delivered, events of a type this agent does not know. */
+  unknown: number;
+  acks: number;
+  malformed: Record<MalformedReason, number>;
+  /** Events received that the subscription did not ask for (legacy kernels, or during subscribe). */
+  filtered: number;
+  /** Dropped between capture thread and main thread because the main thread was too far behind. */
+  handoffDropped: number;
+  /** Received by the capture thread, not yet decoded. */
+  inFlight: number;
+  /** recv ENOBUFS occurrences: the kernel queue overflowed (each one means lost events). */
+  enobufs: number;
+  /** Events lost before reaching us, from per-CPU seq gaps (exact only when every type is subscribed). */
+  seqGaps: number;
+  /** True when seqGaps counts loss exactly (every type subscribed, or a legacy kernel). */
+  seqGapsExact: boolean;
+  /** The kernel's own drop count for our socket (/proc/net/netlink); -1 if unreadable. */
+  kernelDrops: number;
+  /** Events the kernel generated while we listened, as far as seq tells (received + seq gaps). */
+  generated: number;
+  /** Bytes waiting in the socket's receive queue at the last reading. */
+  socketQueuedBytes: number;
+}
+
+function zeroMalformed(): Record<MalformedReason, number> {
+  const m = {} as Record<MalformedReason, number>;
+  for (const r of MALFORMED_REASONS) m[r] = 0;
+  return m;
+}
+
+const WORKER_URL = new URL('./capture-worker.js', import.meta.url);
+
+export class ProcEventSource {
+  private readonly worker: Worker;
+  private readonly control: Int32Array;
+  private readonly clock: MonotonicToWall;
+  private readonly onEvents: (events: ProcEvent[]) => void;
+  private readonly onError: ((err: CaptureError) => void) | undefined;
+  /** Mask of types to deliver, and whether exits must be non-zero (userspace side of the filter). */
+  private readonly wantMask: number;
+  private readonly nonzeroOnly: boolean;
+  private readonly allTypes: boolean;
+  private info_: SubscriptionInfo | null = null;
+  private worker_: WorkerCounters = {
+    recvCalls: 0,
+    datagrams: 0,
+    enobufs: 0,
+    seqGaps: 0,
+    seqOutOfOrder: 0,
+    seqObserved: 0,
+    handoffDropped: 0,
+    netlinkDrops: -1,
+    netlinkRmem: 0,
+  };
+  private delivered = 0;
+  private unknown = 0;
+  private acks = 0;
+  private filtered = 0;
+  private decoded = 0;
+  private readonly malformed = zeroMalformed();
+  private stopping: Promise<CaptureStats> | null = null;
+  private finished = false;
+  private readonly ready: Promise<ProcEventSource>;
+  private readonly exitHook = (): void => this.emergencyUnsubscribe();
+
+  private constructor(workerOpts: CaptureWorkerOptions, opts: ProcEventSourceOptions, wantMask: number, nonzeroOnly: boolean) {
+    this.control = new Int32Array(workerOpts.control);
+    this.onEvents = opts.onEvents;
+    this.onError = opts.onError;
+    this.wantMask = wantMask;
+    this.nonzeroOnly = nonzeroOnly;
+    this.allTypes = (wantMask & abi.PROC_EVENT_ALL) >>> 0 === abi.PROC_EVENT_ALL;
+    this.clock = opts.clock ?? new WallClock(opts.clockRecalibrateMs ?? captureDefaults().clockRecalibrateMs);
+    // Registered before the worker can subscribe, so no exit path leaves the kernel listener behind.
+    process.on('exit', this.exitHook);
+    this.worker = new Worker(WORKER_URL, { workerData: workerOpts, name: 'cnproc-capture' });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (msg: WorkerMessage) => {
+        if (this.info_ === null) {
+          if (msg.type === 'ready') {
+            this.info_ = msg.info;
+            resolve(this);
+            return;
+          }
+          if (msg.type === 'error') {
+            process.off('exit', this.exitHook);
+            reject(new CaptureError(msg.message, msg.category, msg.code));
+            return;
+          }
+        }
+        // Batches that arrive before 'ready' (events queued while waiting for the ack) are
+        // decoded like any other: onEvents was given up front.
+        this.handle(msg);
+      });
+      this.worker.on('error', (err) => {
+        const e = new CaptureError(`capture worker crashed: ${err.message}`, 'internal');
+        if (this.info_ === null) {
+          this.emergencyUnsubscribe();
+          process.off('exit', this.exitHook);
+          reject(e);
+        } else this.fail(e);
+      });
+      this.worker.on('exit', () => {
+        if (this.info_ !== null && !this.finished && !this.stopping) {
+          this.fail(new CaptureError('capture worker exited unexpectedly', 'internal'));
+        }
+      });
+    });
+  }
+
+  /**
+   * Opens the proc connector, subscribes and starts delivering events. Rejects with a
+   * {@link CaptureError} (category permission / unavailable / internal) when capture is impossible.
+   */
+  static start(opts: ProcEventSourceOptions): Promise<ProcEventSource> {
+    const d = captureDefaults();
+    const types = opts.events ?? EVENT_TYPES;
+    const nonzeroOnly = opts.exitNonzeroOnly ?? d.exitNonzeroOnly;
+    let mask = eventMask(types);
+    // Every type: subscribe with the kernel's ALL mask, which also lets acks through and makes
+    // per-CPU seq gaps an exact loss count.
+    if (mask === eventMask(EVENT_TYPES) && !nonzeroOnly) mask = abi.PROC_EVENT_ALL;
+    if (mask === 0) return Promise.reject(new CaptureError('no event types selected', 'internal'));
+    const wantMask = mask;
+    // Exits with status 0 are then filtered in the kernel (6.6+): NONZERO_EXIT replaces EXIT.
+    if (nonzeroOnly && (mask & abi.PROC_EVENT_EXIT) !== 0) mask = ((mask & ~abi.PROC_EVENT_EXIT) | abi.PROC_EVENT_NONZERO_EXIT) >>> 0;
+    const control = new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4));
+    control[CTL_FD] = -1;
+    const workerOpts: CaptureWorkerOptions = {
+      receiveBufferBytes: opts.receiveBufferBytes ?? d.receiveBufferBytes,
+      mask,
+      recvBatch: opts.recvBatch ?? d.recvBatch,
+      batchMaxEvents: opts.batchMaxEvents ?? d.batchMaxEvents,
+      batchMaxDelayMs: opts.batchMaxDelayMs ?? d.batchMaxDelayMs,
+      handoffMaxEvents: opts.handoffMaxEvents ?? d.handoffMaxEvents,
+      ackTimeoutMs: opts.ackTimeoutMs ?? d.ackTimeoutMs,
+      netlinkStatsIntervalMs: opts.statsIntervalMs ?? d.statsIntervalMs,
+      control: control.buffer as SharedArrayBuffer,
+    };
+    return new ProcEventSource(workerOpts, opts, wantMask, nonzeroOnly).ready;
+  }
+
+  /** How the kernel subscription was made (mode, mask, receive buffer obtained). */
+  get info(): SubscriptionInfo {
+    if (this.info_ === null) throw new Error('ProcEventSource is not started');
+    return this.info_;
+  }
+
+  private handle(msg: WorkerMessage): void {
+    switch (msg.type) {
+      case 'batch':
+        this.worker_ = msg.counters;
+        this.decodeBatch(msg.buf, msg.count);
+        break;
+      case 'stats':
+        this.worker_ = msg.counters;
+        break;
+      case 'stopped':
+        this.worker_ = msg.counters;
+        this.finished = true;
+        break;
+      case 'error':
+        this.fail(new CaptureError(msg.message, msg.category, msg.code));
+        break;
+      case 'ready':
+        break;
+    }
+  }
+
+  private decodeBatch(buf: ArrayBuffer, count: number): void {
+    const view = new DataView(buf);
+    const out: ProcEvent[] = [];
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const len = view.getUint16(off, true);
+      const truncated = (view.getUint8(off + 2) & RECORD_TRUNCATED) !== 0;
+      const m = decodeDatagram(view, off + RECORD_HEADER, len, this.clock, truncated);
+      off += RECORD_HEADER + ((len + 3) & ~3);
+      if (m.kind === 'malformed') this.malformed[m.reason]++;
+      else if (m.kind === 'ack') this.acks++;
+      else if (m.kind === 'unknown') {
+        this.unknown++;
+        out.push(m);
+      } else if (this.wanted(m)) out.push(m);
+      else this.filtered++;
+    }
+    this.decoded += count;
+    Atomics.sub(this.control, CTL_INFLIGHT, count);
+    this.delivered += out.length;
+    if (out.length > 0) this.onEvents(out);
+  }
+
+  private wanted(e: Exclude<ProcEvent, { kind: 'unknown' }>): boolean {
+    if (this.allTypes && !this.nonzeroOnly) return true;
+    if ((EVENT_TYPE_BITS[e.kind] & this.wantMask) === 0) return false;
+    return !(this.nonzeroOnly && e.kind === 'exit' && e.status === 0);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): CaptureStats {
+    const w = this.worker_;
+    return {
+      datagrams: w.datagrams,
+      delivered: this.delivered,
+      unknown: this.unknown,
+      acks: this.acks,
+      malformed: { ...this.malformed },
+      filtered: this.filtered,
+      handoffDropped: w.handoffDropped,
+      inFlight: w.datagrams - w.handoffDropped - this.decoded,
+      enobufs: w.enobufs,
+      seqGaps: w.seqGaps,
+      seqGapsExact: this.info_ !== null && this.info_.mask === abi.PROC_EVENT_ALL,
+      kernelDrops: w.netlinkDrops,
+      generated: w.seqObserved + w.seqGaps,
+      socketQueuedBytes: w.netlinkRmem,
+    };
+  }
+
+  /**
+   * Unsubscribes (IGNORE), delivers what the kernel had already queued, closes the socket and
+   * resolves with the final counters. Safe to call more than once.
+   */
+  stop(timeoutMs = 5000): Promise<CaptureStats> {
+    if (this.stopping) return this.stopping;
+    this.stopping = new Promise<CaptureStats>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        process.off('exit', this.exitHook);
+        resolve(this.stats());
+      };
+      const timer = setTimeout(() => {
+        // The worker did not stop in time: unsubscribe from here and end it.
+        this.emergencyUnsubscribe();
+        void this.worker.terminate().then(done, done);
+      }, timeoutMs);
+      this.worker.once('exit', done);
+      Atomics.store(this.control, CTL_STOP, 1);
+    });
+    return this.stopping;
+  }
+
+  /**
+   * Sends IGNORE synchronously from the calling thread if the subscription is still active.
+   * For exit paths that cannot wait for {@link stop} (uncaught errors, process exit): without it
+   * the kernel keeps generating events for a listener that is gone.
+   */
+  emergencyUnsubscribe(): void {
+    emergencyIgnore(this.control);
+  }
+
+  private fail(err: CaptureError): void {
+    this.emergencyUnsubscribe();
+    if (this.onError) this.onError(err);
+    else throw err;
+  }
+}
+
+/** IGNORE on the worker's fd, exactly once across threads (the CTL_SUBSCRIBED swap decides). */
+function emergencyIgnore(control: Int32Array): void {
+  if (Atomics.compareExchange(control, CTL_SUBSCRIBED, 1, 0) !== 1) return;
+  const fd = Atomics.load(control, CTL_FD);
+  if (fd >= 0) sendMcast(libc(), fd, abi.PROC_CN_MCAST_IGNORE, null, 0);
+}

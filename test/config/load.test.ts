@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseBytes } from '../../src/config/formats.js';
+import { ConfigError, loadConfig, schemaFlags } from '../../src/config/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cnproc-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('defaults and precedence', () => {
+  test('defaults with no file, env or flags', () => {
+    const c = loadConfig({ env: {}, args: [] });
+    assert.equal(c.capture.receiveBufferBytes, 64 * 1024 * 1024);
+    assert.equal(c.capture.events.length, 9);
+    assert.equal(c.console.format, 'auto');
+  });
+
+  test('flag > env > file > default', () => {
+    const f = file('prec.yaml', 'console:\n  format: pretty\nlog:\n  level: debug\ncapture:\n  exitNonzeroOnly: true\n');
+    const fileOnly = loadConfig({ file: f, env: {}, args: [] });
+    assert.deepEqual([fileOnly.console.format, fileOnly.log.level, fileOnly.capture.exitNonzeroOnly], ['pretty', 'debug', true]);
+    const env = { CNPROC_OTEL_CONSOLE_FORMAT: 'json', CNPROC_OTEL_LOG_LEVEL: 'warn' };
+    const withEnv = loadConfig({ file: f, env, args: [] });
+    assert.deepEqual([withEnv.console.format, withEnv.log.level], ['json', 'warn']);
+    const withFlag = loadConfig({ file: f, env, args: ['--log-level', 'error'] });
+    assert.deepEqual([withFlag.console.format, withFlag.log.level], ['json', 'error']);
+  });
+
+  test('JSON files work too', () => {
+    const f = file('c.json', '{"capture": {"events": ["exec"]}}');
+    assert.deepEqual(loadConfig({ file: f, env: {} }).capture.events, ['exec']);
+  });
+
+  test('env lists and sizes are parsed strictly', () => {
+    const c = loadConfig({
+      env: { CNPROC_OTEL_EVENTS: 'exec, exit', CNPROC_OTEL_RECEIVE_BUFFER: '16MiB', CNPROC_OTEL_EXIT_NONZERO_ONLY: 'yes' },
+    });
+    assert.deepEqual(c.capture.events, ['exec', 'exit']);
+    assert.equal(c.capture.receiveBufferBytes, 16 * 1024 * 1024);
+    assert.equal(c.capture.exitNonzeroOnly, true);
+  });
+
+  test('every schema flag is listed for the CLI', () => {
+    assert.deepEqual(schemaFlags().sort(), ['console-format', 'events', 'exit-nonzero-only', 'log-level', 'receive-buffer']);
+  });
+});
+
+describe('bad values: one message naming key, value and what is allowed', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['unknown event type', 'capture:\n  events: [exec, spawn]\n', /:2: capture\.events: "spawn" is not one of: fork, exec/],
+    ['empty event list', 'capture:\n  events: []\n', /capture\.events: must be a non-empty list/],
+    ['duplicate event type', 'capture:\n  events: [exec, exec]\n', /"exec" is listed twice/],
+    ['size with a bad unit', 'capture:\n  receiveBufferBytes: 64 parsecs\n', /:2: capture\.receiveBufferBytes: must be a size from 65536/],
+    ['size too small', 'capture:\n  receiveBufferBytes: 1024\n', /must be a size from 65536 to 1073741824 bytes.*value was 1024/],
+    ['negative integer', 'capture:\n  batchMaxDelayMs: -5\n', /capture\.batchMaxDelayMs: must be an integer from 1 to 1000: value was -5/],
+    ['fractional integer', 'capture:\n  recvBatch: 2.5\n', /capture\.recvBatch: must be an integer/],
+    ['string for integer', 'capture:\n  recvBatch: lots\n', /capture\.recvBatch: must be an integer.*"lots"/],
+    ['string for boolean', 'capture:\n  exitNonzeroOnly: maybe\n', /capture\.exitNonzeroOnly: must be true or false/],
+    ['bad enum', 'console:\n  format: xml\n', /console\.format: must be one of: auto, pretty, json/],
+    ['unknown key (typo)', 'capture:\n  recieveBufferBytes: 1\n', /:2: unknown key 'capture\.recieveBufferBytes'/],
+    ['unknown section', 'exporter:\n  url: x\n', /unknown key 'exporter/],
+  ];
+  for (const [name, text, re] of cases) {
+    test(name, () => {
+      const msg = configError(() => loadConfig({ file: file(`${name.replace(/\W+/g, '-')}.yaml`, text), env: {} }));
+      assert.match(msg, re);
+    });
+  }
+
+  test('YAML syntax error: file, line and column', () => {
+    const f = file('syntax.yaml', 'capture:\n  events: [exec\n  other: 1\n');
+    assert.match(
+      configError(() => loadConfig({ file: f, env: {} })),
+      /syntax\.yaml:\d+:\d+: not valid YAML\/JSON/,
+    );
+  });
+
+  test('duplicate keys are an error, not last-one-wins', () => {
+    const f = file('dup.yaml', 'console:\n  format: json\n  format: pretty\n');
+    assert.match(
+      configError(() => loadConfig({ file: f, env: {} })),
+      /not valid YAML\/JSON.*[Dd]uplicate|unique/,
+    );
+  });
+
+  test('a top level that is not a mapping', () => {
+    assert.match(
+      configError(() => loadConfig({ file: file('list.yaml', '- a\n- b\n'), env: {} })),
+      /top level must be a mapping/,
+    );
+  });
+
+  test('bad env value names the key', () => {
+    assert.match(
+      configError(() => loadConfig({ env: { CNPROC_OTEL_RECEIVE_BUFFER: '64MiBs' } })),
+      /capture\.receiveBufferBytes: must be a size/,
+    );
+  });
+
+  test('several errors are all reported', () => {
+    const f = file('many.yaml', 'console:\n  format: xml\nlog:\n  level: loud\n');
+    const msg = configError(() => loadConfig({ file: f, env: {} }));
+    assert.match(msg, /console\.format/);
+    assert.match(msg, /log\.level/);
+  });
+});
+
+test('parseBytes', () => {
+  assert.equal(parseBytes('1048576'), 1048576);
+  assert.equal(parseBytes('64MiB'), 64 * 1024 * 1024);
+  assert.equal(parseBytes('64 mb'), 64_000_000);
+  assert.equal(parseBytes('1.5KiB'), 1536);
+  assert.ok(Number.isNaN(parseBytes('64 parsecs')));
+  assert.ok(Number.isNaN(parseBytes('-1')));
+});
