@@ -119,5 +119,5 @@ export const U_EXIT_SIGNAL = 12;
 export const U_EXIT_PARENT_PID = 16;
 export const U_EXIT_PARENT_TGID = 20;
 
-/** The cpu value the kernel puts in an ack (ev->cpu = -1). */
+/** The cpu value kernels before 5.2 put in an ack (ev->cpu = -1); newer ones number acks like events. */
 export const ACK_CPU = 0xffffffff;

@@ -90,9 +90,13 @@ function take(b: RecvBatch): void {
     const len = lengths[i] as number;
     const trunc = truncated[i] === 1;
     if (!trunc && checkDatagram(data, off, len) === null) {
-      const what = data.getUint32(off + abi.EV_WHAT, true);
-      if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
-      else seq.observe(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
+      const cpu = data.getUint32(off + abi.EV_CPU, true);
+      if (data.getUint32(off + abi.EV_WHAT, true) === abi.PROC_EVENT_NONE) {
+        ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
+      }
+      // Since 5.2 acks (ours and other listeners') take a number from the per-CPU counter like
+      // events; older kernels mark them cpu = -1 and leave the counter alone.
+      if (cpu !== abi.ACK_CPU) seq.observe(cpu, data.getUint32(off + abi.CN_SEQ, true));
     }
     if (stagingCount === 0) stagingSince = performance.now();
     const rec = stagingUsed;

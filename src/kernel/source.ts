@@ -75,7 +75,7 @@ export interface CaptureStats {
   seqGapsExact: boolean;
   /** The kernel's own drop count for our socket (/proc/net/netlink); -1 if unreadable. */
   kernelDrops: number;
-  /** Events the kernel generated while we listened, as far as seq tells (received + seq gaps). */
+  /** Messages (events, and acks on 5.2+) the kernel generated while we listened, as far as seq tells: received + seq gaps. */
   generated: number;
   /** Bytes waiting in the socket's receive queue at the last reading. */
   socketQueuedBytes: number;

@@ -1,0 +1,22 @@
+/**
+ * Benchmark runner: `npm run bench -- <name> [args]`. Each benchmark prints its figures beside a
+ * peer measured in the same run.
+ */
+import { captureBench } from './capture.js';
+import { handoffBench } from './handoff.js';
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  capture: captureBench,
+  handoff: handoffBench,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const names = name ? [name] : Object.keys(BENCHES);
+for (const n of names) {
+  const bench = BENCHES[n];
+  if (!bench) {
+    process.stderr.write(`unknown benchmark '${n}'; available: ${Object.keys(BENCHES).join(', ')}\n`);
+    process.exit(64);
+  }
+  await bench(rest);
+}
