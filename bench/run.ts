@@ -3,10 +3,12 @@
  * peer measured in the same run.
  */
 import { captureBench } from './capture.js';
+import { enrichBench } from './enrich.js';
 import { handoffBench } from './handoff.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   capture: captureBench,
+  enrich: enrichBench,
   handoff: handoffBench,
 };
 

@@ -27,7 +27,10 @@ export function describeSubscription(info: SubscriptionInfo, requested: number):
   const buf = info.receiveBufferForced
     ? `receive buffer ${mib(info.receiveBufferObtained)} (asked ${mib(requested)}, SO_RCVBUFFORCE)`
     : `receive buffer ${mib(info.receiveBufferObtained)} (asked ${mib(requested)}; capped by net.core.rmem_max: grant CAP_NET_ADMIN for more)`;
-  return `subscribed to the proc connector (${filter}; ${buf}; socket inode ${info.inode})`;
+  const nice = info.threadNiceError
+    ? `; capture thread priority not raised (${info.threadNiceError}: grant CAP_SYS_NICE)`
+    : `; capture thread nice ${info.threadNice}`;
+  return `subscribed to the proc connector (${filter}; ${buf}${nice}; socket inode ${info.inode})`;
 }
 
 function malformedTotal(s: CaptureStats): number {

@@ -69,7 +69,9 @@ Options:
       --console-format FMT   auto | pretty | json (auto: pretty on a terminal, else json)
       --events LIST          comma-separated types: ${'fork,exec,uid,gid,sid,ptrace,comm,coredump,exit'}
       --exit-nonzero-only    report only exits with a non-zero status
+      --threads BOOL         report thread creation and exit (default true)
       --receive-buffer SIZE  socket receive buffer, e.g. 64MiB
+      --enrich BOOL          read /proc for process context (default true)
       --log-level LEVEL      error | warn | info | debug
   -V, --version              print the version and exit
   -h, --help                 print this help and exit

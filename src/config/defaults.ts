@@ -16,3 +16,7 @@ export function schemaDefaults(): AgentConfig {
 export function captureDefaults(): AgentConfig['capture'] {
   return schemaDefaults().capture;
 }
+
+export function processDefaults(): AgentConfig['process'] {
+  return schemaDefaults().process;
+}

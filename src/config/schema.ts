@@ -17,6 +17,7 @@ export interface AgentConfig {
   capture: {
     events: EventType[];
     exitNonzeroOnly: boolean;
+    threads: boolean;
     receiveBufferBytes: number;
     recvBatch: number;
     batchMaxEvents: number;
@@ -25,6 +26,14 @@ export interface AgentConfig {
     ackTimeoutMs: number;
     statsIntervalMs: number;
     clockRecalibrateMs: number;
+    threadNice: number;
+  };
+  process: {
+    enrich: boolean;
+    forkSnapshot: boolean;
+    maxCommandLineBytes: number;
+    ancestryDepth: number;
+    maxProcesses: number;
   };
   console: {
     format: ConsoleFormat;
@@ -49,6 +58,13 @@ export const schema: convict.Schema<AgentConfig> = {
       default: false,
       env: 'CNPROC_OTEL_EXIT_NONZERO_ONLY',
       arg: 'exit-nonzero-only',
+    },
+    threads: {
+      doc: 'Report thread creation and thread exit (fork/exit events whose pid differs from the tgid). When false they are dropped and counted as filtered.',
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_THREADS',
+      arg: 'threads',
     },
     receiveBufferBytes: {
       doc: 'Socket receive buffer to ask for. Each queued event costs about 832 bytes; 64 MiB holds about 80,000. Needs CAP_NET_ADMIN above net.core.rmem_max.',
@@ -91,6 +107,40 @@ export const schema: convict.Schema<AgentConfig> = {
       doc: 'How often the monotonic-to-wall-clock offset is measured again (follows clock steps).',
       format: intFormat(100, 3_600_000),
       default: 10_000,
+    },
+    threadNice: {
+      doc: 'Nice value of the capture thread (-20..19). Negative runs it ahead of a busy workload, so /proc is read before short-lived programs exit; needs root or CAP_SYS_NICE (refusal is logged, capture goes on at 0).',
+      format: intFormat(-20, 19),
+      default: -10,
+    },
+  },
+  process: {
+    enrich: {
+      doc: 'Read /proc for each exec (executable, argv, cwd, ids, cgroup, login uid) as soon as the event arrives, and keep a process table.',
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_ENRICH',
+      arg: 'enrich',
+    },
+    forkSnapshot: {
+      doc: "Read a forked child's /proc/<pid>/stat (its start time makes the stable process id exact). Costs one read per fork.",
+      format: BOOLEAN,
+      default: true,
+    },
+    maxCommandLineBytes: {
+      doc: 'Most bytes of a command line kept; longer ones are cut and flagged truncated.',
+      format: bytesFormat(256, 1_048_576),
+      default: 32_768,
+    },
+    ancestryDepth: {
+      doc: 'How many ancestors (parent, grandparent, ...) each record lists by executable.',
+      format: intFormat(0, 64),
+      default: 4,
+    },
+    maxProcesses: {
+      doc: 'Most processes in the process table; beyond it the least recently seen are evicted (counted).',
+      format: intFormat(1024, 4_194_304),
+      default: 65_536,
     },
   },
   console: {

@@ -2,7 +2,9 @@
  * Messages and shared state between the capture worker and the main thread.
  *
  * Batches travel as transferable ArrayBuffers (moved, not copied). Records inside a batch:
- *   u16 length | u16 flags (bit 0: truncated) | datagram bytes | padding to 4.
+ *   u16 length | u8 flags (bit 0: truncated) | u8 attachments | datagram bytes | padding to 4
+ * followed by that many /proc snapshot attachments (read by the worker at receipt):
+ *   u8 file | u8 status | u16 0 | u32 length | bytes | padding to 4.
  * Measured with `npm run bench -- handoff` (docs/benchmarks.md): transferable batches of 1,024
  * move about 8.9 million records/s at 0.03 s of main-thread CPU per million; a SharedArrayBuffer
  * ring with Atomics.waitAsync moved 6.0 million/s at 0.09 s per million. Both are hundreds of times
@@ -23,6 +25,7 @@ export const CTL_SLOTS = 4;
 
 export const RECORD_HEADER = 4;
 export const RECORD_TRUNCATED = 1;
+export const ATTACHMENT_HEADER = 8;
 
 export interface CaptureWorkerOptions {
   receiveBufferBytes: number;
@@ -34,6 +37,10 @@ export interface CaptureWorkerOptions {
   handoffMaxEvents: number;
   ackTimeoutMs: number;
   netlinkStatsIntervalMs: number;
+  /** Nice value for the capture thread (negative: ahead of the workload; needs root or CAP_SYS_NICE). */
+  threadNice: number;
+  /** Which events get a /proc read in the worker, and the most bytes read of one file. */
+  snapshot: { exec: boolean; fork: boolean; maxBytes: number };
   control: SharedArrayBuffer;
 }
 
@@ -49,6 +56,9 @@ export interface SubscriptionInfo {
   receiveBufferObtained: number;
   /** True when SO_RCVBUFFORCE worked (CAP_NET_ADMIN); false: capped by net.core.rmem_max. */
   receiveBufferForced: boolean;
+  /** Nice value the capture thread runs at, and the errno when the requested one was refused. */
+  threadNice: number;
+  threadNiceError: string | null;
 }
 
 /** Counters kept by the worker (cumulative since start). */

@@ -5,8 +5,10 @@
  * so this loop stays a plain copy of bytes and the socket is drained as fast as the kernel fills it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { type Attachment, ProcFileReader } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
+  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -20,7 +22,8 @@ import {
 } from './capture-protocol.js';
 import { checkDatagram } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
-import { CaptureError, ERRNO } from './errors.js';
+import { CaptureError, ERRNO, errnoName } from './errors.js';
+import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
 import { SeqGapTracker } from './seq-gaps.js';
 import { ProcConnectorSocket, type RecvBatch, type SubscriptionMode } from './socket.js';
@@ -43,14 +46,18 @@ const counters: WorkerCounters = {
 };
 const seq = new SeqGapTracker();
 
-// Staging area for the batch being built; copied into an exact-size buffer on flush.
+// Staging area for the batch being built; copied into an exact-size buffer on flush. Room for a
+// full batch of bare datagrams plus the largest /proc snapshots.
 const maxRecord = RECORD_HEADER + 256;
-const staging = new Uint8Array(opts.batchMaxEvents * maxRecord);
+const staging = new Uint8Array(Math.max(opts.batchMaxEvents * maxRecord, 4 * opts.snapshot.maxBytes + 65_536, 1 << 20));
+const stagingView = new DataView(staging.buffer);
 let stagingUsed = 0;
 let stagingCount = 0;
 let stagingSince = 0;
 /** Set when a received datagram was our ack (what = NONE): its errno. */
 let ackErr: number | null = null;
+const reader = opts.snapshot.exec || opts.snapshot.fork ? new ProcFileReader(opts.snapshot.maxBytes) : null;
+const attachments: Attachment[] = [];
 
 function post(msg: WorkerMessage, transfer?: ArrayBuffer[]): void {
   port?.postMessage(msg, transfer);
@@ -79,33 +86,64 @@ function flush(): void {
   stagingCount = 0;
 }
 
-/** Copies a received batch into staging, tracking seq and spotting acks. */
+/** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
+function snapshotFor(data: DataView, off: number, what: number): void {
+  attachments.length = 0;
+  if (!reader) return;
+  const u = off + abi.EV_DATA;
+  if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
+    reader.execSnapshot(data.getInt32(u + abi.U_PROCESS_TGID, true), attachments);
+  } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork) {
+    const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
+    const childTgid = data.getInt32(u + abi.U_FORK_CHILD_TGID, true);
+    if (childPid === childTgid) reader.forkSnapshot(childTgid, attachments);
+  }
+}
+
+function recordSize(len: number): number {
+  let size = RECORD_HEADER + ((len + 3) & ~3);
+  for (const a of attachments) size += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
+  return size;
+}
+
+/** Copies a received batch into staging, tracking seq, spotting acks, attaching /proc snapshots. */
 function take(b: RecvBatch): void {
   const { data, slot, lengths, truncated } = b;
   const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   counters.recvCalls++;
-  counters.datagrams += b.count;
   for (let i = 0; i < b.count; i++) {
+    counters.datagrams++;
     const off = i * slot;
     const len = lengths[i] as number;
     const trunc = truncated[i] === 1;
+    attachments.length = 0;
     if (!trunc && checkDatagram(data, off, len) === null) {
       const cpu = data.getUint32(off + abi.EV_CPU, true);
-      if (data.getUint32(off + abi.EV_WHAT, true) === abi.PROC_EVENT_NONE) {
-        ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
-      }
+      const what = data.getUint32(off + abi.EV_WHAT, true);
+      if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
       // Since 5.2 acks (ours and other listeners') take a number from the per-CPU counter like
       // events; older kernels mark them cpu = -1 and leave the counter alone.
       if (cpu !== abi.ACK_CPU) seq.observe(cpu, data.getUint32(off + abi.CN_SEQ, true));
+      snapshotFor(data, off, what);
     }
+    const size = recordSize(len);
+    if (stagingUsed + size > staging.length) flush();
     if (stagingCount === 0) stagingSince = performance.now();
-    const rec = stagingUsed;
-    staging[rec] = len & 0xff;
-    staging[rec + 1] = len >>> 8;
+    let rec = stagingUsed;
+    stagingView.setUint16(rec, len, true);
     staging[rec + 2] = trunc ? RECORD_TRUNCATED : 0;
-    staging[rec + 3] = 0;
+    staging[rec + 3] = attachments.length;
     staging.set(src.subarray(off, off + len), rec + RECORD_HEADER);
-    stagingUsed = rec + RECORD_HEADER + ((len + 3) & ~3);
+    rec += RECORD_HEADER + ((len + 3) & ~3);
+    for (const a of attachments) {
+      staging[rec] = a.file;
+      staging[rec + 1] = a.status;
+      stagingView.setUint16(rec + 2, 0, true);
+      stagingView.setUint32(rec + 4, a.bytes.length, true);
+      staging.set(a.bytes, rec + ATTACHMENT_HEADER);
+      rec += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
+    }
+    stagingUsed = rec;
     stagingCount++;
     if (stagingCount >= opts.batchMaxEvents) flush();
   }
@@ -185,6 +223,17 @@ function unsubscribe(sock: ProcConnectorSocket): void {
   }
 }
 
+/**
+ * Raises the capture thread's priority. Measured (bench enrich, 2 vCPUs busy with a fork+exec
+ * storm): at nice 0 the /proc read came too late for 18 % of /bin/true execs, at -10 for 3 %.
+ */
+function setNice(): { nice: number; error: string | null } {
+  if (opts.threadNice === 0) return { nice: 0, error: null };
+  const c = libc();
+  if (c.setThreadNice(c.gettid(), opts.threadNice) === 0) return { nice: opts.threadNice, error: null };
+  return { nice: 0, error: errnoName(c.errno()) };
+}
+
 function run(): void {
   let sock: ProcConnectorSocket | undefined;
   try {
@@ -192,6 +241,7 @@ function run(): void {
     Atomics.store(control, CTL_FD, sock.fd);
     const rb = sock.setReceiveBuffer(opts.receiveBufferBytes);
     sock.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
+    const nice = setNice();
     const mode = subscribe(sock);
     const info: SubscriptionInfo = {
       fd: sock.fd,
@@ -202,6 +252,8 @@ function run(): void {
       receiveBufferRequested: opts.receiveBufferBytes,
       receiveBufferObtained: rb.obtained,
       receiveBufferForced: rb.forced,
+      threadNice: nice.nice,
+      threadNiceError: nice.error,
     };
     refreshNetlinkStats(sock);
     post({ type: 'ready', info });

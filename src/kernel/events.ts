@@ -5,6 +5,8 @@
  * Every event names its subject in `pid`/`tgid` (for fork: the child), so later stages can key
  * on `tgid` without a switch on the kind.
  */
+
+import type { Attachment } from '../process/proc-files.js';
 import {
   PROC_EVENT_COMM,
   PROC_EVENT_COREDUMP,
@@ -51,6 +53,11 @@ export interface EventHeader {
   pid: number;
   /** Subject process id (thread group id). */
   tgid: number;
+  /**
+   * Raw /proc/<tgid> files read by the capture thread as soon as the event arrived (exec: all;
+   * process fork: stat). Parsed by the process model (src/process/snapshot.ts).
+   */
+  procSnapshot?: Attachment[];
 }
 
 /** A process or thread was created. The subject (`pid`/`tgid`) is the child. */

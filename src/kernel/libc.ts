@@ -16,6 +16,10 @@ export interface Libc {
   /** recvmmsg with msgvec as a raw pointer (native memory from {@link Libc.alloc}). */
   recvmmsg(fd: number, msgvec: bigint, vlen: number, flags: number, timeout: null): number;
   close(fd: number): number;
+  /** The calling thread's kernel id. */
+  gettid(): number;
+  /** setpriority(PRIO_PROCESS, tid, nice): on Linux this sets one thread's nice value. */
+  setThreadNice(tid: number, nice: number): number;
   clockGettime(clock: number, ts: BigInt64Array): number;
   /** The calling thread's errno after the last bound call. */
   errno(): number;
@@ -46,6 +50,7 @@ export function libc(): Libc {
   });
   const mmsghdr = koffi.struct({ msg_hdr: msghdr, msg_len: 'uint32_t' });
   const strerrorFn = lib.func('const char *strerror(int)');
+  const setpriorityFn = lib.func('int setpriority(int, int, int)');
   const mallocFn = lib.func('void *calloc(size_t, size_t)');
   const freeFn = lib.func('void free(void *)');
   cached = {
@@ -57,6 +62,8 @@ export function libc(): Libc {
     send: lib.func('intptr_t send(int, const void *, size_t, int)'),
     recvmmsg: lib.func('int recvmmsg(int, void *, unsigned int, int, void *)'),
     close: lib.func('int close(int)'),
+    gettid: lib.func('int gettid()'),
+    setThreadNice: (tid, nice) => setpriorityFn(0, tid, nice) as number,
     clockGettime: lib.func('int clock_gettime(int, _Out_ int64_t *)'),
     errno: () => koffi.errno(),
     strerror: (e) => strerrorFn(e) as string,

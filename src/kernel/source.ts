@@ -4,9 +4,11 @@
  * kernel gets IGNORE however the process ends.
  */
 import { Worker } from 'node:worker_threads';
-import { captureDefaults } from '../config/defaults.js';
+import { captureDefaults, processDefaults } from '../config/defaults.js';
+import type { Attachment, ReadStatusValue } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
+  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -36,6 +38,8 @@ export interface ProcEventSourceOptions {
   events?: readonly EventType[];
   /** Deliver only exits with non-zero status. */
   exitNonzeroOnly?: boolean;
+  /** Deliver thread creation and thread exit events (default true); when false they are counted as filtered. */
+  threads?: boolean;
   receiveBufferBytes?: number;
   recvBatch?: number;
   batchMaxEvents?: number;
@@ -44,6 +48,13 @@ export interface ProcEventSourceOptions {
   ackTimeoutMs?: number;
   statsIntervalMs?: number;
   clockRecalibrateMs?: number;
+  /** Nice value of the capture thread (default from the schema: -10). */
+  threadNice?: number;
+  /**
+   * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
+   * set for exec, stat for process forks. Default: on, as the config schema says.
+   */
+  snapshot?: { exec: boolean; fork: boolean; maxBytes: number };
   /** Clock conversion (default: a {@link WallClock}). */
   clock?: MonotonicToWall;
 }
@@ -99,6 +110,7 @@ export class ProcEventSource {
   private readonly wantMask: number;
   private readonly nonzeroOnly: boolean;
   private readonly allTypes: boolean;
+  private readonly threads: boolean;
   private info_: SubscriptionInfo | null = null;
   private worker_: WorkerCounters = {
     recvCalls: 0,
@@ -128,6 +140,7 @@ export class ProcEventSource {
     this.onError = opts.onError;
     this.wantMask = wantMask;
     this.nonzeroOnly = nonzeroOnly;
+    this.threads = opts.threads ?? captureDefaults().threads;
     this.allTypes = (wantMask & abi.PROC_EVENT_ALL) >>> 0 === abi.PROC_EVENT_ALL;
     this.clock = opts.clock ?? new WallClock(opts.clockRecalibrateMs ?? captureDefaults().clockRecalibrateMs);
     // Registered before the worker can subscribe, so no exit path leaves the kernel listener behind.
@@ -173,6 +186,7 @@ export class ProcEventSource {
    */
   static start(opts: ProcEventSourceOptions): Promise<ProcEventSource> {
     const d = captureDefaults();
+    const pd = processDefaults();
     const types = opts.events ?? EVENT_TYPES;
     const nonzeroOnly = opts.exitNonzeroOnly ?? d.exitNonzeroOnly;
     let mask = eventMask(types);
@@ -194,6 +208,12 @@ export class ProcEventSource {
       handoffMaxEvents: opts.handoffMaxEvents ?? d.handoffMaxEvents,
       ackTimeoutMs: opts.ackTimeoutMs ?? d.ackTimeoutMs,
       netlinkStatsIntervalMs: opts.statsIntervalMs ?? d.statsIntervalMs,
+      threadNice: opts.threadNice ?? d.threadNice,
+      snapshot: opts.snapshot ?? {
+        exec: pd.enrich,
+        fork: pd.enrich && pd.forkSnapshot,
+        maxBytes: pd.maxCommandLineBytes,
+      },
       control: control.buffer as SharedArrayBuffer,
     };
     return new ProcEventSource(workerOpts, opts, wantMask, nonzeroOnly).ready;
@@ -233,8 +253,23 @@ export class ProcEventSource {
     for (let i = 0; i < count; i++) {
       const len = view.getUint16(off, true);
       const truncated = (view.getUint8(off + 2) & RECORD_TRUNCATED) !== 0;
+      const nAttach = view.getUint8(off + 3);
       const m = decodeDatagram(view, off + RECORD_HEADER, len, this.clock, truncated);
       off += RECORD_HEADER + ((len + 3) & ~3);
+      if (nAttach > 0) {
+        const snap: Attachment[] = [];
+        for (let k = 0; k < nAttach; k++) {
+          const alen = view.getUint32(off + 4, true);
+          const start = off + ATTACHMENT_HEADER;
+          snap.push({
+            file: view.getUint8(off),
+            status: view.getUint8(off + 1) as ReadStatusValue,
+            bytes: new Uint8Array(buf, start, alen),
+          });
+          off = start + ((alen + 3) & ~3);
+        }
+        if (m.kind !== 'malformed' && m.kind !== 'ack') m.procSnapshot = snap;
+      }
       if (m.kind === 'malformed') this.malformed[m.reason]++;
       else if (m.kind === 'ack') this.acks++;
       else if (m.kind === 'unknown') {
@@ -250,6 +285,7 @@ export class ProcEventSource {
   }
 
   private wanted(e: Exclude<ProcEvent, { kind: 'unknown' }>): boolean {
+    if (!this.threads && (e.kind === 'fork' || e.kind === 'exit') && e.isThread) return false;
     if (this.allTypes && !this.nonzeroOnly) return true;
     if ((EVENT_TYPE_BITS[e.kind] & this.wantMask) === 0) return false;
     return !(this.nonzeroOnly && e.kind === 'exit' && e.status === 0);

@@ -79,18 +79,26 @@ describe('cli: the running agent (real kernel)', () => {
     const agent = startCli(['--console-format', 'json']);
     try {
       await waitFor('subscribed', () => /subscribed to the proc connector/.test(agent.stderr()), 10_000);
-      const { pid } = await run('sh', ['-c', 'exit 3']);
-      const line = await waitFor('exit line', () =>
+      const { pid } = await run('sh', ['-c', 'sleep 0.2; exit 3']);
+      const ev = await waitFor('exit line', () =>
         agent
           .stdout()
           .split('\n')
-          .find((l) => l.includes(`"pid":${pid},`) && l.includes('"kind":"exit"')),
+          .filter((l) => l.includes('"kind":"exit"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((e) => e.tgid === pid),
       );
-      const ev = JSON.parse(line) as Record<string, unknown>;
       assert.equal(ev.exitCode, 3);
       assert.equal(ev.tgid, pid);
       assert.match(String(ev.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
       assert.match(String(ev.timeUnixNano), /^\d{19}$/);
+      // The exit record carries the process as it was at exec.
+      const proc = ev.process as Record<string, unknown>;
+      assert.equal(proc.exe, '/usr/bin/dash');
+      assert.deepEqual(proc.argv, ['sh', '-c', 'sleep 0.2; exit 3']);
+      assert.equal(proc.user, 'root');
+      assert.match(String(proc.entityId), /^[0-9a-f]{32}$/);
+      assert.ok(typeof ev.lifetimeNs === 'number' && ev.lifetimeNs >= 150e6);
       const lines = agent.stdout().trim().split('\n');
       for (const l of lines) JSON.parse(l);
     } finally {

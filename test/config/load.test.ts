@@ -57,7 +57,15 @@ describe('defaults and precedence', () => {
   });
 
   test('every schema flag is listed for the CLI', () => {
-    assert.deepEqual(schemaFlags().sort(), ['console-format', 'events', 'exit-nonzero-only', 'log-level', 'receive-buffer']);
+    assert.deepEqual(schemaFlags().sort(), [
+      'console-format',
+      'enrich',
+      'events',
+      'exit-nonzero-only',
+      'log-level',
+      'receive-buffer',
+      'threads',
+    ]);
   });
 });
 

@@ -129,6 +129,17 @@ describe('real proc connector', () => {
     assert.equal(exit.exitSignal, -1);
   });
 
+  test('threads: false drops thread fork and exit, counted as filtered', async (t) => {
+    const c = await capture(t, { threads: false });
+    if (!c) return;
+    const w = new Worker('setTimeout(() => {}, 10)', { eval: true });
+    await new Promise((r) => w.once('exit', r));
+    const { pid } = await run('sh', ['-c', 'exit 0']);
+    await waitFor('exit of sh', () => exitOf(c.events, pid));
+    assert.ok(c.events.every((e) => !((e.kind === 'fork' || e.kind === 'exit') && e.isThread)));
+    assert.ok(c.source.stats().filtered >= 2, 'the worker thread fork and exit were counted');
+  });
+
   test('kernel filter: subscribed to exit only, no fork or exec arrives', async (t) => {
     const c = await capture(t, { events: ['exit'] });
     if (!c) return;

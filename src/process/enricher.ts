@@ -1,0 +1,163 @@
+/**
+ * Applies kernel events to the process table and attaches process context to each event.
+ * One call per event, in kernel order; the result references immutable table entries.
+ */
+import type { ProcEvent } from '../kernel/events.js';
+import type { HostClock } from './identity.js';
+import { type EnrichedEvent, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
+import type { Attachment } from './proc-files.js';
+import { applySnapshot } from './snapshot.js';
+import { ProcessTable } from './table.js';
+
+export interface EnricherOptions {
+  /** Most ancestors listed on a record. */
+  ancestryDepth: number;
+  /** Most processes in the table. */
+  maxProcesses: number;
+}
+
+export interface EnricherStats {
+  processes: number;
+  evicted: number;
+  /** Exec events whose /proc read missed at least one field. */
+  execIncomplete: number;
+  execs: number;
+}
+
+export class Enricher {
+  readonly table: ProcessTable;
+  private execs = 0;
+  private execIncomplete = 0;
+
+  constructor(
+    private readonly host: HostClock,
+    private readonly opts: EnricherOptions,
+  ) {
+    this.table = new ProcessTable(opts.maxProcesses);
+  }
+
+  /** Seeds the table with processes that existed before the agent (see seed.ts). */
+  seed(entries: Iterable<ProcessInfo>): void {
+    // An entry made from an event since subscribing is newer than the scan's: keep it.
+    for (const e of entries) if (!this.table.peek(e.tgid)) this.table.set(e);
+  }
+
+  stats(): EnricherStats {
+    return { processes: this.table.size, evicted: this.table.evicted, execIncomplete: this.execIncomplete, execs: this.execs };
+  }
+
+  /** Applies one event; `snapshot` is the /proc read the capture thread attached to it, if any. */
+  enrich(e: ProcEvent, snapshot: readonly Attachment[] | undefined): EnrichedEvent {
+    const t = this.table;
+    let process: ProcessInfo | undefined;
+    let previous: PreviousValues | undefined;
+    let tracer: ProcessInfo | undefined;
+    let lifetimeNs: number | null = null;
+
+    switch (e.kind) {
+      case 'fork': {
+        if (e.isThread) {
+          process = t.get(e.tgid);
+          break;
+        }
+        const parent = t.get(e.parentTgid);
+        const inherited: ProcessInfo = parent
+          ? {
+              ...parent,
+              tgid: e.tgid,
+              ppid: e.parentTgid,
+              parentEntityId: parent.entityId,
+              entityId: null,
+              startTicks: null,
+              startTime: e.time,
+              missing: [],
+              source: 'fork',
+            }
+          : { ...unknownProcess(e.tgid, e.parentTgid), startTime: e.time, source: 'fork' };
+        process = snapshot ? applySnapshot(e.tgid, snapshot, inherited, this.host, 'fork', e.time) : inherited;
+        t.set(process);
+        break;
+      }
+      case 'exec': {
+        const before = t.get(e.tgid);
+        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec');
+        if (!snapshot) process = { ...process, missing: ['snapshot:skipped'] };
+        if (process.parentEntityId === null && process.ppid !== null) {
+          const parent = t.peek(process.ppid);
+          if (parent) process = { ...process, parentEntityId: parent.entityId };
+        }
+        t.set(process);
+        this.execs++;
+        if (process.missing.length > 0) this.execIncomplete++;
+        break;
+      }
+      case 'uid': {
+        const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
+        previous = { ruid: before.ruid, euid: before.euid };
+        process = { ...before, ruid: e.ruid, euid: e.euid };
+        t.set(process);
+        break;
+      }
+      case 'gid': {
+        const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
+        previous = { rgid: before.rgid, egid: before.egid };
+        process = { ...before, rgid: e.rgid, egid: e.egid };
+        t.set(process);
+        break;
+      }
+      case 'sid': {
+        const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
+        previous = { sid: before.sid };
+        // setsid makes the caller leader of a new session and process group, without a terminal.
+        process = { ...before, sid: e.tgid, pgid: e.tgid, ttyNr: 0 };
+        t.set(process);
+        break;
+      }
+      case 'comm': {
+        const before = t.get(e.tgid);
+        previous = { comm: before?.comm ?? null };
+        // comm is per thread; the process's name is its leader's.
+        if (e.pid === e.tgid) {
+          process = { ...(before ?? unknownProcess(e.tgid, null)), comm: e.comm };
+          t.set(process);
+        } else process = before;
+        break;
+      }
+      case 'ptrace':
+        process = t.get(e.tgid);
+        tracer = e.tracerTgid !== 0 ? t.get(e.tracerTgid) : undefined;
+        break;
+      case 'exit': {
+        process = t.get(e.tgid);
+        if (!e.isThread) {
+          if (process?.startTime) {
+            const ns = (e.time[0] - process.startTime[0]) * 1e9 + (e.time[1] - process.startTime[1]);
+            lifetimeNs = Math.max(0, ns);
+          }
+          t.delete(e.tgid);
+        }
+        break;
+      }
+      default:
+        process = t.get(e.tgid);
+    }
+
+    const ppid = process?.ppid ?? null;
+    const parent = ppid !== null ? t.peek(ppid) : undefined;
+    return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs };
+  }
+
+  /** Executables of ppid, its parent, ... up to the configured depth (stops at unknown or pid 0). */
+  private ancestors(ppid: number | null): string[] {
+    const out: string[] = [];
+    let pid = ppid;
+    for (let i = 0; i < this.opts.ancestryDepth && pid !== null && pid > 0; i++) {
+      const p = this.table.peek(pid);
+      if (!p) break;
+      out.push(p.exe ?? (p.comm !== null ? `[${p.comm}]` : '?'));
+      if (p.ppid === pid) break;
+      pid = p.ppid;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What the agent knows about a process (a thread group). Entries are immutable: a change (exec,
+ * setuid, comm) replaces the entry, so an event that holds an entry keeps what was true then.
+ */
+import type { HrTime, ProcEvent } from '../kernel/events.js';
+
+export interface ProcessInfo {
+  readonly tgid: number;
+  /** Stable id: hash of (boot id, pid, start ticks); null when the start time could not be read. */
+  readonly entityId: string | null;
+  readonly startTicks: number | null;
+  /** Wall-clock start: the fork event's time when seen, else boot time + start ticks (10 ms). */
+  readonly startTime: HrTime | null;
+  readonly ppid: number | null;
+  readonly parentEntityId: string | null;
+  readonly comm: string | null;
+  /** Executable path (readlink /proc/<pid>/exe), escaped. */
+  readonly exe: string | null;
+  /** Escaped argv; see util/escape.ts. */
+  readonly argv: readonly string[] | null;
+  readonly argvTruncated: boolean;
+  readonly cwd: string | null;
+  readonly ruid: number | null;
+  readonly euid: number | null;
+  readonly suid: number | null;
+  readonly rgid: number | null;
+  readonly egid: number | null;
+  readonly sgid: number | null;
+  /** Audit login uid; null when unset (4294967295: a daemon never logged in). */
+  readonly loginUid: number | null;
+  /** Audit session id; null when unset. */
+  readonly auditSessionId: number | null;
+  /** Session leader pid (setsid) and process group leader pid. */
+  readonly sid: number | null;
+  readonly pgid: number | null;
+  /** Controlling terminal (tty_nr of stat); 0 = none. */
+  readonly ttyNr: number | null;
+  readonly cgroup: string | null;
+  readonly containerId: string | null;
+  readonly containerRuntime: string | null;
+  readonly podUid: string | null;
+  readonly systemdUnit: string | null;
+  /** Fields the last /proc read could not get (the process was gone or access was denied). */
+  readonly missing: readonly string[];
+  /** How this entry was learned: the start-up scan, a fork, an exec, or an event for an unknown pid. */
+  readonly source: 'scan' | 'fork' | 'exec' | 'event';
+}
+
+/** Values before a change, for uid/gid/comm/sid events (when the table knew them). */
+export interface PreviousValues {
+  ruid?: number | null;
+  euid?: number | null;
+  rgid?: number | null;
+  egid?: number | null;
+  comm?: string | null;
+  sid?: number | null;
+}
+
+/** A kernel event with its process context. */
+export interface EnrichedEvent {
+  event: ProcEvent;
+  /** The subject process (for fork: the child). Undefined when the table has no entry. */
+  process: ProcessInfo | undefined;
+  /** The subject's parent, when known. */
+  parent: ProcessInfo | undefined;
+  /** Executables of the ancestors, nearest first (parent, grandparent, ...), up to the configured depth. */
+  ancestors: readonly string[];
+  previous: PreviousValues | undefined;
+  /** For ptrace: the tracer. */
+  tracer: ProcessInfo | undefined;
+  /** For exit: nanoseconds from start to exit, when the start is known. */
+  lifetimeNs: number | null;
+}
+
+export const UNSET_ID = 4294967295;
+
+/** An entry for a pid the table never saw (its fields unknown). */
+export function unknownProcess(tgid: number, ppid: number | null): ProcessInfo {
+  return {
+    tgid,
+    entityId: null,
+    startTicks: null,
+    startTime: null,
+    ppid,
+    parentEntityId: null,
+    comm: null,
+    exe: null,
+    argv: null,
+    argvTruncated: false,
+    cwd: null,
+    ruid: null,
+    euid: null,
+    suid: null,
+    rgid: null,
+    egid: null,
+    sgid: null,
+    loginUid: null,
+    auditSessionId: null,
+    sid: null,
+    pgid: null,
+    ttyNr: null,
+    cgroup: null,
+    containerId: null,
+    containerRuntime: null,
+    podUid: null,
+    systemdUnit: null,
+    missing: [],
+    source: 'event',
+  };
+}
