@@ -4,11 +4,13 @@
  */
 import { captureBench } from './capture.js';
 import { enrichBench } from './enrich.js';
+import { exportBench } from './export.js';
 import { handoffBench } from './handoff.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   capture: captureBench,
   enrich: enrichBench,
+  export: exportBench,
   handoff: handoffBench,
 };
 

@@ -1,7 +1,8 @@
 /**
  * cnproc-otel library API.
  *
- * {@link ProcEventSource} subscribes to the Linux proc connector and delivers typed process events.
+ * {@link startProcessLogs} turns every Linux process event into an OpenTelemetry log record on a
+ * LoggerProvider you own; {@link ProcEventSource} is the raw capture underneath (typed events).
  */
 export type { SubscriptionInfo } from './kernel/capture-protocol.js';
 export { WallClock } from './kernel/clock.js';
@@ -25,4 +26,9 @@ export {
   type UnknownEvent,
 } from './kernel/events.js';
 export { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from './kernel/source.js';
+export { AccountingLogRecordProcessor, type ProcessorStats } from './otel/accounting-processor.js';
+export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
+export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './otel/process-logs.js';
+export { EVENT_NAMES } from './otel/record.js';
+export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
 export { escapeBytes } from './util/escape.js';

@@ -1,48 +1,85 @@
 /**
- * The agent: capture → console, with loss reporting and a clean shutdown. The CLI is a thin
- * wrapper that loads the config and calls {@link runAgent}.
+ * The agent: capture → process model → OpenTelemetry log records → console and/or OTLP, with loss
+ * reporting in-band (cnproc.loss) and in the log, periodic cnproc.stats, and a clean shutdown.
+ * The CLI loads the config and calls {@link runAgent}; the pipeline itself is the library's
+ * startProcessLogs.
  */
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { AgentConfig } from '../config/schema.js';
+import { Redactor } from '../filter/redact.js';
 import { CaptureError } from '../kernel/errors.js';
-import type { ProcEvent } from '../kernel/events.js';
-import { type CaptureStats, ProcEventSource } from '../kernel/source.js';
-import { ConsoleWriter, type ResolvedConsoleFormat } from '../output/console.js';
-import { Enricher } from '../process/enricher.js';
+import type { HrTime } from '../kernel/events.js';
+import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
+import { type AgentCounters, lossRecord, statsRecord } from '../otel/agent-records.js';
+import { ConsoleRecordExporter } from '../otel/console-exporter.js';
+import { createOtlpExporter, ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
+import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
+import { buildResource } from '../otel/resource.js';
 import { readHostClock } from '../process/identity.js';
-import type { EnrichedEvent } from '../process/model.js';
-import { scanProc } from '../process/seed.js';
-import { UserDb } from '../process/users.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { describeLoss, describeSubscription, lossDelta } from './report.js';
+import { describeExport, describeLoss, describeSubscription, lossDelta } from './report.js';
 
 export interface AgentIo {
   stdout: NodeJS.WriteStream;
   log: Logger;
+  version: string;
+}
+
+function now(): HrTime {
+  const ms = Date.now();
+  return [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+}
+
+/** Which exporters run: auto = OTLP when an endpoint is configured, else the console. */
+export function exporterKinds(config: AgentConfig): { console: boolean; otlp: boolean } {
+  const k = config.exporter.kinds;
+  if (k === 'auto') return logsUrl(config.otlp) ? { console: false, otlp: true } : { console: true, otlp: false };
+  return { console: k.includes('console'), otlp: k.includes('otlp') };
 }
 
 /** Runs until SIGINT/SIGTERM (or a fatal error); resolves with the process exit code. */
 export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number> {
   const { log, stdout } = io;
-  const format: ResolvedConsoleFormat = config.console.format === 'auto' ? (stdout.isTTY ? 'pretty' : 'json') : config.console.format;
-  const users = new UserDb();
-  const writer = new ConsoleWriter(format, (text) => stdout.write(text), users);
   const host = readHostClock();
-  const enricher = new Enricher(host, { ancestryDepth: config.process.ancestryDepth, maxProcesses: config.process.maxProcesses });
-  const enrichOn = config.process.enrich;
-  const out: EnrichedEvent[] = [];
-  const onEvents = (events: ProcEvent[]): void => {
-    out.length = 0;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i] as ProcEvent;
-      out.push(
-        enrichOn
-          ? enricher.enrich(e, e.procSnapshot)
-          : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null },
+
+  // Exporters first: a bad endpoint, header file or certificate is a configuration error (78).
+  const kinds = exporterKinds(config);
+  const processors: AccountingLogRecordProcessor[] = [];
+  let resource: ReturnType<typeof buildResource>;
+  let redactor: Redactor;
+  try {
+    redactor = new Redactor({
+      enabled: config.redaction.enabled,
+      marker: config.redaction.marker,
+      extraPatterns: config.redaction.patterns,
+    });
+    resource = buildResource({
+      serviceName: config.service.name,
+      serviceVersion: io.version,
+      extraAttributes: config.resource.attributes,
+      bootId: host.bootId,
+    });
+    if (kinds.console) {
+      const format = config.console.format === 'auto' ? (stdout.isTTY ? 'pretty' : 'json') : config.console.format;
+      processors.push(
+        new AccountingLogRecordProcessor(new ConsoleRecordExporter(format, (t) => stdout.write(t)), {
+          ...batchOptions(config),
+          // A terminal wants events as they happen, not once a second.
+          scheduledDelayMillis: Math.min(50, config.batch.scheduledDelayMs),
+        }),
       );
     }
-    writer.writeBatch(out);
-  };
+    if (kinds.otlp) processors.push(new AccountingLogRecordProcessor(createOtlpExporter(config.otlp), batchOptions(config)));
+  } catch (err) {
+    if (err instanceof ExporterConfigError || (err instanceof Error && /attributes|redaction pattern/.test(err.message))) {
+      log.error(`config: ${err.message}`);
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
+  const provider = new LoggerProvider({ resource, processors: processors as LogRecordProcessor[] });
+  const ownLogger = provider.getLogger(SCOPE_NAME, io.version);
 
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {
@@ -50,13 +87,13 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   });
 
   // Signals first: a SIGTERM that arrives while starting (or seeding) is a clean stop too.
-  let source: ProcEventSource | undefined;
+  let logs: ProcessLogs | undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
       // A second signal while stopping: leave now, still unsubscribing.
-      source?.emergencyUnsubscribe();
+      logs?.source.emergencyUnsubscribe();
       process.exit(EXIT.OK);
     }
     log.info(`${sig}: stopping`);
@@ -64,7 +101,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   };
   const onHup = (): void => log.warn('SIGHUP: configuration reload is not supported yet; keeping the running configuration');
   const onFatal = (err: unknown): void => {
-    source?.emergencyUnsubscribe();
+    logs?.source.emergencyUnsubscribe();
     log.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exit(EXIT.INTERNAL);
   };
@@ -89,58 +126,99 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   };
 
   try {
-    source = await ProcEventSource.start({
+    const t0 = performance.now();
+    logs = await startProcessLogs({
       ...config.capture,
+      loggerProvider: provider,
+      version: io.version,
+      redact: (argv) => redactor.redactArgv(argv),
+      enrich: config.process.enrich,
+      ancestryDepth: config.process.ancestryDepth,
+      maxProcesses: config.process.maxProcesses,
       snapshot: {
         exec: config.process.enrich,
         fork: config.process.enrich && config.process.forkSnapshot,
         maxBytes: config.process.maxCommandLineBytes,
       },
-      onEvents,
       onError: (err) => {
         log.error(err.message);
         finish(exitCodeFor(err.category));
       },
     });
+    log.info(describeSubscription(logs.source.info, config.capture.receiveBufferBytes));
+    if (config.process.enrich)
+      log.info(
+        `process table seeded with ${logs.enricher.stats().processes} processes (${(performance.now() - t0).toFixed(0)} ms to start)`,
+      );
   } catch (err) {
     detach();
+    await provider.shutdown();
     if (err instanceof CaptureError) {
       log.error(err.message);
       return exitCodeFor(err.category);
     }
     throw err;
   }
-  const src = source;
-  log.info(describeSubscription(src.info, config.capture.receiveBufferBytes));
-  if (enrichOn && signals === 0) {
-    // After subscribing, so no process can start unseen between the scan and the first event.
-    const t0 = performance.now();
-    const seeded = scanProc(host, config.process.maxCommandLineBytes);
-    enricher.seed(seeded);
-    log.info(`process table seeded with ${seeded.length} processes from /proc in ${(performance.now() - t0).toFixed(0)} ms`);
-  }
+  const running = logs;
+  log.info(describeExport(kinds, logsUrl(config.otlp), config.otlp.protocol));
 
-  let last: CaptureStats = src.stats();
-  const statsTimer = setInterval(() => {
-    const now = src.stats();
-    const delta = lossDelta(last, now);
+  const counters = (): AgentCounters => {
+    const s = running.stats();
+    return { capture: s.capture, process: s.process, exporters: processors.map((p) => p.stats()) };
+  };
+  let last = counters();
+  const reportLoss = (): void => {
+    const cur = counters();
+    const delta = lossDelta(last.capture, cur.capture);
     if (delta) log.warn(delta);
-    last = now;
-  }, config.capture.statsIntervalMs);
-  statsTimer.unref();
+    const rec = lossRecord(last, cur, now());
+    if (rec) ownLogger.emit(rec);
+    for (let i = 0; i < processors.length; i++) {
+      const a = last.exporters[i];
+      const b = cur.exporters[i];
+      if (a && b && b.failedExports > a.failedExports) log.warn(`export failed (${b.failedExports - a.failedExports}x): ${b.lastError}`);
+    }
+    last = cur;
+  };
+  const lossTimer = setInterval(reportLoss, config.capture.statsIntervalMs);
+  lossTimer.unref();
+  const statsTimer =
+    config.stats.intervalMs > 0 ? setInterval(() => ownLogger.emit(statsRecord(counters(), now())), config.stats.intervalMs) : null;
+  statsTimer?.unref();
 
   const code = await finished;
-  clearInterval(statsTimer);
-  const final = await src.stop();
-  const delta = lossDelta(last, final);
-  if (delta) log.warn(delta);
-  const es = enricher.stats();
-  log.info(`stopped: ${describeLoss(final)}`);
-  if (enrichOn) {
+  clearInterval(lossTimer);
+  if (statsTimer) clearInterval(statsTimer);
+  await running.stop();
+  reportLoss();
+  // Flush what is queued, within a deadline: a dead collector must not hold the stop forever.
+  const flushed = await Promise.race([
+    provider.shutdown().then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), config.batch.exportTimeoutMs).unref()),
+  ]);
+  const final = counters();
+  log.info(`stopped: ${describeLoss(final.capture)}`);
+  if (config.process.enrich) {
+    const es = final.process;
     log.info(
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
     );
   }
+  for (const [i, p] of final.exporters.entries()) {
+    const d = p.dropped;
+    log.info(
+      `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${flushed ? '' : ' (flush deadline passed)'}`,
+    );
+  }
   detach();
   return code;
+}
+
+function batchOptions(config: AgentConfig) {
+  return {
+    maxQueueSize: config.batch.maxQueueSize,
+    maxExportBatchSize: config.batch.maxExportBatchSize,
+    scheduledDelayMillis: config.batch.scheduledDelayMs,
+    exportTimeoutMillis: config.batch.exportTimeoutMs,
+  };
 }

@@ -71,3 +71,10 @@ export function describeLoss(s: CaptureStats): string {
     `handoff drops ${s.handoffDropped}), ${malformedTotal(s)} malformed, ${s.filtered} filtered, ${s.acks} acks`
   );
 }
+
+export function describeExport(kinds: { console: boolean; otlp: boolean }, url: string | null, protocol: string): string {
+  const parts: string[] = [];
+  if (kinds.console) parts.push('console');
+  if (kinds.otlp) parts.push(`OTLP ${protocol} to ${url ?? '?'}`);
+  return `exporting to ${parts.join(' and ')}`;
+}

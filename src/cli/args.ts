@@ -60,12 +60,17 @@ export function usage(): string {
   return `Usage: cnproc-otel [options]
 
 Streams Linux process events (fork, exec, exit, uid, gid, sid, ptrace, comm, coredump) from the
-kernel's proc connector. Needs root (or CAP_NET_ADMIN on kernels before 6.6).
+kernel's proc connector as OpenTelemetry log records: to the terminal, or over OTLP/HTTP to a
+collector. Standard OTEL_EXPORTER_OTLP_* and OTEL_RESOURCE_ATTRIBUTES variables are honoured.
+Needs root (or CAP_NET_ADMIN on kernels before 6.6).
 
 Options:
   -c, --config FILE          configuration file (YAML or JSON)
       --check-config FILE    validate FILE and exit (0 valid, 78 invalid)
       --print-config         print the effective configuration and exit
+      --exporter KINDS       auto | console | otlp | console,otlp (auto: otlp when an endpoint is set)
+      --otlp-endpoint URL    OTLP/HTTP base URL (/v1/logs is appended), e.g. http://127.0.0.1:4318
+      --otlp-protocol P      http/protobuf | http/json
       --console-format FMT   auto | pretty | json (auto: pretty on a terminal, else json)
       --events LIST          comma-separated types: ${'fork,exec,uid,gid,sid,ptrace,comm,coredump,exit'}
       --exit-nonzero-only    report only exits with a non-zero status

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { runAgent } from '../agent/agent.js';
 import { EXIT } from '../agent/exit-codes.js';
-import { ConfigError, checkConfigFile, loadConfig } from '../config/load.js';
+import { ConfigError, checkConfigFile, loadConfig, maskSecrets } from '../config/load.js';
 import { createLogger } from '../util/log.js';
 import { parseCliArgs, UsageError, usage } from './args.js';
 
@@ -45,10 +45,10 @@ async function main(argv: string[]): Promise<number> {
       args: args.schemaArgs,
     });
     if (args.printConfig) {
-      process.stdout.write(stringify(config));
+      process.stdout.write(stringify(maskSecrets(config)));
       return EXIT.OK;
     }
-    return await runAgent(config, { stdout: process.stdout, log: createLogger(config.log.level) });
+    return await runAgent(config, { stdout: process.stdout, log: createLogger(config.log.level), version: version() });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) process.stderr.write(`cnproc-otel: config: ${line}\n`);

@@ -115,3 +115,33 @@ export function oneOf(name: string, allowed: readonly string[]): string {
     (s) => s.trim(),
   );
 }
+
+/** An http(s) URL, or empty for "not set". */
+export function urlOrEmpty(name: string): string {
+  return register(
+    name,
+    (v) => {
+      if (v === '') return;
+      let u: URL;
+      try {
+        u = new URL(String(v));
+      } catch {
+        throw new Error('must be an http:// or https:// URL');
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be an http:// or https:// URL');
+    },
+    (s) => s.trim(),
+  );
+}
+
+/** A list of regular expression sources, each checked with `check` (which throws a clear message). */
+export function patternList(name: string, check: (patterns: string[]) => void): string {
+  return register(
+    name,
+    (v) => {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new Error('must be a list of regular expressions (strings)');
+      check(v as string[]);
+    },
+    (s) => (s.trim() === '' ? [] : s.split('\n')),
+  );
+}

@@ -132,3 +132,19 @@ export function schemaFlags(): string[] {
 export function checkConfigFile(file: string): AgentConfig {
   return loadConfig({ file, env: {}, args: [] });
 }
+
+/** The config with every value the schema marks sensitive replaced, for printing. */
+export function maskSecrets(config: AgentConfig): AgentConfig {
+  const out = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  const walk = (node: Record<string, unknown>, target: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(node)) {
+      if (v && typeof v === 'object' && 'doc' in v) {
+        if ((v as { sensitive?: boolean }).sensitive && target[k] !== '' && target[k] !== undefined) target[k] = '<redacted>';
+      } else if (v && typeof v === 'object' && target[k] && typeof target[k] === 'object') {
+        walk(v as Record<string, unknown>, target[k] as Record<string, unknown>);
+      }
+    }
+  };
+  walk(schema as unknown as Record<string, unknown>, out);
+  return out as unknown as AgentConfig;
+}

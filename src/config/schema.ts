@@ -4,11 +4,16 @@
  * checks the two agree.
  */
 import type convict from 'convict';
+import { Redactor } from '../filter/redact.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
-import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf } from './formats.js';
+import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf, patternList, urlOrEmpty } from './formats.js';
 
 export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
+export const EXPORTER_KINDS = ['auto', 'console', 'otlp', 'console,otlp'] as const;
+export type ExporterKinds = (typeof EXPORTER_KINDS)[number];
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -34,6 +39,41 @@ export interface AgentConfig {
     maxCommandLineBytes: number;
     ancestryDepth: number;
     maxProcesses: number;
+  };
+  redaction: {
+    enabled: boolean;
+    marker: string;
+    patterns: string[];
+  };
+  exporter: {
+    kinds: ExporterKinds;
+  };
+  otlp: {
+    endpoint: string;
+    logsEndpoint: string;
+    protocol: OtlpProtocol;
+    headers: string;
+    headersFile: string;
+    compression: 'gzip' | 'none';
+    timeoutMs: number;
+    certificate: string;
+    clientKey: string;
+    clientCertificate: string;
+  };
+  batch: {
+    maxQueueSize: number;
+    maxExportBatchSize: number;
+    scheduledDelayMs: number;
+    exportTimeoutMs: number;
+  };
+  service: {
+    name: string;
+  };
+  resource: {
+    attributes: string;
+  };
+  stats: {
+    intervalMs: number;
   };
   console: {
     format: ConsoleFormat;
@@ -141,6 +181,145 @@ export const schema: convict.Schema<AgentConfig> = {
       doc: 'Most processes in the process table; beyond it the least recently seen are evicted (counted).',
       format: intFormat(1024, 4_194_304),
       default: 65_536,
+    },
+  },
+  redaction: {
+    enabled: {
+      doc: 'Replace secrets in command lines (passwords, tokens, keys, URL credentials) before they leave the host.',
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_REDACTION',
+    },
+    marker: {
+      doc: 'What a secret is replaced with.',
+      format: String,
+      default: '<redacted>',
+    },
+    patterns: {
+      doc: 'Extra regular expressions; a named group "secret" limits the replacement to that group, else the whole match is replaced. A leading (?i) ignores case.',
+      format: patternList('redaction-patterns', (patterns) => {
+        new Redactor({ extraPatterns: patterns });
+      }),
+      default: [],
+    },
+  },
+  exporter: {
+    kinds: {
+      doc: 'Where records go: console, otlp, or both (console,otlp). auto: otlp when an endpoint is configured, else console.',
+      format: oneOf('exporter-kinds', EXPORTER_KINDS),
+      default: 'auto',
+      env: 'CNPROC_OTEL_EXPORTER',
+      arg: 'exporter',
+    },
+  },
+  otlp: {
+    endpoint: {
+      doc: 'OTLP/HTTP base URL, e.g. https://collector:4318 (/v1/logs is appended).',
+      format: urlOrEmpty('otlp-endpoint'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      arg: 'otlp-endpoint',
+    },
+    logsEndpoint: {
+      doc: 'Full OTLP/HTTP logs URL, used as is; wins over endpoint.',
+      format: urlOrEmpty('otlp-logs-endpoint'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+    },
+    protocol: {
+      doc: 'http/protobuf or http/json.',
+      format: oneOf('otlp-protocol', OTLP_PROTOCOLS),
+      default: 'http/protobuf',
+      env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+      arg: 'otlp-protocol',
+    },
+    headers: {
+      doc: 'Request headers as "key=value,key2=value2" (values URL-encoded, as OTEL_EXPORTER_OTLP_HEADERS). Secret: masked in --print-config.',
+      format: String,
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_HEADERS',
+      sensitive: true,
+    },
+    headersFile: {
+      doc: 'File with one header per line ("Name: value"), e.g. an API token kept out of the config. Re-read at start.',
+      format: String,
+      default: '',
+      env: 'CNPROC_OTEL_OTLP_HEADERS_FILE',
+    },
+    compression: {
+      doc: 'gzip or none.',
+      format: oneOf('otlp-compression', ['gzip', 'none']),
+      default: 'gzip',
+      env: 'OTEL_EXPORTER_OTLP_COMPRESSION',
+    },
+    timeoutMs: {
+      doc: 'Time for one export request, retries included (ms).',
+      format: intFormat(100, 600_000),
+      default: 10_000,
+      env: 'OTEL_EXPORTER_OTLP_TIMEOUT',
+    },
+    certificate: {
+      doc: 'PEM file of the CA(s) that sign the collector certificate (TLS is always verified).',
+      format: String,
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_CERTIFICATE',
+    },
+    clientKey: {
+      doc: 'PEM file of the client private key, for mTLS.',
+      format: String,
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_CLIENT_KEY',
+    },
+    clientCertificate: {
+      doc: 'PEM file of the client certificate, for mTLS.',
+      format: String,
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
+    },
+  },
+  batch: {
+    maxQueueSize: {
+      doc: 'Most records waiting for export per exporter; beyond it records are dropped and counted (queue_full).',
+      format: intFormat(64, 16_777_216),
+      default: 65_536,
+    },
+    maxExportBatchSize: {
+      doc: 'Most records in one export request.',
+      format: intFormat(1, 65_536),
+      default: 1024,
+    },
+    scheduledDelayMs: {
+      doc: 'Longest a record waits before its batch is sent (ms).',
+      format: intFormat(1, 60_000),
+      default: 1000,
+    },
+    exportTimeoutMs: {
+      doc: 'An export that has not finished by then is counted as failed (ms).',
+      format: intFormat(100, 600_000),
+      default: 30_000,
+    },
+  },
+  service: {
+    name: {
+      doc: 'service.name of the resource. Empty: service.name from resource attributes, else cnproc-otel.',
+      format: String,
+      default: '',
+      env: 'OTEL_SERVICE_NAME',
+    },
+  },
+  resource: {
+    attributes: {
+      doc: 'Extra resource attributes, "key=value,key2=value2" (as OTEL_RESOURCE_ATTRIBUTES), e.g. deployment.environment.name=prod.',
+      format: String,
+      default: '',
+      env: 'OTEL_RESOURCE_ATTRIBUTES',
+    },
+  },
+  stats: {
+    intervalMs: {
+      doc: 'How often a cnproc.stats record with every counter is emitted (ms); 0 turns it off.',
+      format: intFormat(0, 86_400_000),
+      default: 60_000,
     },
   },
   console: {

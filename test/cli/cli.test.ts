@@ -80,25 +80,25 @@ describe('cli: the running agent (real kernel)', () => {
     try {
       await waitFor('subscribed', () => /subscribed to the proc connector/.test(agent.stderr()), 10_000);
       const { pid } = await run('sh', ['-c', 'sleep 0.2; exit 3']);
-      const ev = await waitFor('exit line', () =>
+      const rec = await waitFor('exit line', () =>
         agent
           .stdout()
           .split('\n')
-          .filter((l) => l.includes('"kind":"exit"'))
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-          .find((e) => e.tgid === pid),
+          .filter((l) => l.includes('"eventName":"process.exit"'))
+          .map((l) => JSON.parse(l) as { attributes: Record<string, unknown>; [k: string]: unknown })
+          .find((e) => e.attributes['process.pid'] === pid),
       );
-      assert.equal(ev.exitCode, 3);
-      assert.equal(ev.tgid, pid);
-      assert.match(String(ev.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
-      assert.match(String(ev.timeUnixNano), /^\d{19}$/);
+      const a = rec.attributes;
+      assert.equal(a['process.exit.code'], 3);
+      assert.equal(rec.severityText, 'WARN');
+      assert.match(String(rec.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      assert.match(String(rec.timeUnixNano), /^\d{19}$/);
       // The exit record carries the process as it was at exec.
-      const proc = ev.process as Record<string, unknown>;
-      assert.equal(proc.exe, '/usr/bin/dash');
-      assert.deepEqual(proc.argv, ['sh', '-c', 'sleep 0.2; exit 3']);
-      assert.equal(proc.user, 'root');
-      assert.match(String(proc.entityId), /^[0-9a-f]{32}$/);
-      assert.ok(typeof ev.lifetimeNs === 'number' && ev.lifetimeNs >= 150e6);
+      assert.equal(a['process.executable.path'], '/usr/bin/dash');
+      assert.deepEqual(a['process.command_args'], ['sh', '-c', 'sleep 0.2; exit 3']);
+      assert.equal(a['process.user.name'], 'root');
+      assert.match(String(a['cnproc.process.entity_id']), /^[0-9a-f]{32}$/);
+      assert.ok(typeof a['cnproc.process.lifetime_ns'] === 'number' && a['cnproc.process.lifetime_ns'] >= 150e6);
       const lines = agent.stdout().trim().split('\n');
       for (const l of lines) JSON.parse(l);
     } finally {
@@ -113,8 +113,10 @@ describe('cli: the running agent (real kernel)', () => {
     const agent = startCli(['--console-format', 'pretty', '--events', 'exec,exit']);
     try {
       await waitFor('subscribed', () => /kernel filter: exec,exit/.test(agent.stderr()), 10_000);
-      const { pid } = await run('sh', ['-c', 'exit 4']);
-      await waitFor('exit line', () => new RegExp(`Z exit +pid=${pid} code=4 ppid=\\d+`).test(agent.stdout()));
+      const { pid } = await run('sh', ['-c', 'sleep 0.1; exit 4']);
+      await waitFor('exit line', () =>
+        new RegExp(`Z WARN +process\\.exit +exit 4 sh -c sleep 0\\.1; exit 4 \\(pid ${pid}\\)`).test(agent.stdout()),
+      );
     } finally {
       agent.child.kill('SIGINT');
     }

@@ -62,7 +62,10 @@ describe('defaults and precedence', () => {
       'enrich',
       'events',
       'exit-nonzero-only',
+      'exporter',
       'log-level',
+      'otlp-endpoint',
+      'otlp-protocol',
       'receive-buffer',
       'threads',
     ]);
@@ -82,7 +85,14 @@ describe('bad values: one message naming key, value and what is allowed', () => 
     ['string for boolean', 'capture:\n  exitNonzeroOnly: maybe\n', /capture\.exitNonzeroOnly: must be true or false/],
     ['bad enum', 'console:\n  format: xml\n', /console\.format: must be one of: auto, pretty, json/],
     ['unknown key (typo)', 'capture:\n  recieveBufferBytes: 1\n', /:2: unknown key 'capture\.recieveBufferBytes'/],
-    ['unknown section', 'exporter:\n  url: x\n', /unknown key 'exporter/],
+    ['unknown key in a section', 'exporter:\n  url: x\n', /unknown key 'exporter\.url'/],
+    [
+      'bad redaction pattern',
+      'redaction:\n  patterns: ["("]\n',
+      /:2: redaction\.patterns: redaction pattern "\(" is not a valid regular expression/,
+    ],
+    ['bad OTLP endpoint', 'otlp:\n  endpoint: collector:4318\n', /:2: otlp\.endpoint: must be an http/],
+    ['bad protocol', 'otlp:\n  protocol: grpc\n', /otlp\.protocol: must be one of: http\/protobuf, http\/json/],
   ];
   for (const [name, text, re] of cases) {
     test(name, () => {
@@ -127,6 +137,29 @@ describe('bad values: one message naming key, value and what is allowed', () => 
     assert.match(msg, /console\.format/);
     assert.match(msg, /log\.level/);
   });
+});
+
+test('standard OTEL_* variables map onto their keys; secrets are masked for printing', async () => {
+  const { maskSecrets } = await import('../../src/config/load.js');
+  const c = loadConfig({
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20tok',
+      OTEL_SERVICE_NAME: 'audit',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod',
+    },
+  });
+  assert.equal(c.otlp.endpoint, 'https://collector:4318');
+  assert.equal(c.otlp.protocol, 'http/json');
+  assert.equal(c.service.name, 'audit');
+  assert.equal(c.resource.attributes, 'deployment.environment.name=prod');
+  assert.equal(maskSecrets(c).otlp.headers, '<redacted>');
+  assert.equal(c.otlp.headers, 'authorization=Bearer%20tok', 'masking copies');
+  assert.match(
+    configError(() => loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://x' } })),
+    /otlp\.endpoint: must be an http/,
+  );
 });
 
 test('parseBytes', () => {

@@ -1,0 +1,49 @@
+/**
+ * Renders docs/attributes.md from ATTRIBUTE_DOCS (`npm run docs:attributes`); a test checks the
+ * committed file is current.
+ */
+import { ATTRIBUTE_DOCS } from './attributes.js';
+import { EVENT_NAMES } from './record.js';
+
+export function renderAttributesMarkdown(): string {
+  const lines = [
+    '# Record attributes',
+    '',
+    'Generated from `src/otel/attributes.ts` by `npm run docs:attributes`; do not edit by hand.',
+    '',
+    'Every kernel event becomes one log record. EventName (also in the attribute `cnproc.event.name`):',
+    '',
+    ...Object.values(EVENT_NAMES).map((n) => `- \`${n}\``),
+    '- `cnproc.loss` (WARN): events lost since the last report, with counts by cause',
+    '- `cnproc.stats` (INFO): every counter, periodically (`stats.intervalMs`)',
+    '',
+    'Severity: INFO for normal events; WARN for a non-zero exit or signal death, a ptrace attach, an',
+    'unknown event type and loss; ERROR for a core dump. Timestamp: the kernel time of the event',
+    '(nanoseconds); observed timestamp: when the agent read it. Body: one short human line.',
+    '',
+    'Semantic-convention names (v1.44) where one exists; everything else under `cnproc.`.',
+    '',
+    '| attribute | type | on | meaning |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, d] of Object.entries(ATTRIBUTE_DOCS)) {
+    lines.push(`| \`${name}\` | ${d.type} | ${d.on} | ${d.brief.replace(/\|/g, '\\|')} |`);
+  }
+  lines.push(
+    '',
+    '## Resource',
+    '',
+    '| attribute | source |',
+    '|---|---|',
+    '| `service.name` | `service.name` key / OTEL_SERVICE_NAME, else service.name in the resource attributes, else `cnproc-otel` |',
+    '| `service.version` | the agent version |',
+    '| `service.instance.id` | resource attributes, else `host.id` |',
+    '| `host.name`, `host.id`, `host.arch` | hostname, /etc/machine-id, CPU architecture |',
+    '| `os.type`, `os.description`, `os.version` | `linux`, PRETTY_NAME of /etc/os-release, kernel release |',
+    '| `cnproc.boot.id` | /proc/sys/kernel/random/boot_id (with `cnproc.event.id`, unique per event) |',
+    '| `k8s.node.name`, `k8s.pod.name`, `k8s.pod.uid`, `k8s.namespace.name`, `k8s.cluster.name` | K8S_NODE_NAME, K8S_POD_NAME, K8S_POD_UID, K8S_NAMESPACE_NAME, K8S_CLUSTER_NAME (DaemonSet downward API) |',
+    '| anything | `resource.attributes` / OTEL_RESOURCE_ATTRIBUTES (`key=value,...`), overriding the above |',
+    '',
+  );
+  return lines.join('\n');
+}

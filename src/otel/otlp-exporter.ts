@@ -1,0 +1,87 @@
+/**
+ * The OTLP/HTTP log exporter from configuration: protocol, endpoint, headers (inline and from a
+ * file), gzip, timeout, and TLS with a custom CA and client certificate. TLS is always verified.
+ */
+import { readFileSync } from 'node:fs';
+import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { AgentConfig } from '../config/schema.js';
+import { parseKeyValueList } from './resource.js';
+
+export class ExporterConfigError extends Error {
+  override readonly name = 'ExporterConfigError';
+}
+
+/** The logs URL: logsEndpoint as is, else endpoint + /v1/logs (the OTLP spec rule); null if neither. */
+export function logsUrl(otlp: AgentConfig['otlp']): string | null {
+  if (otlp.logsEndpoint) return otlp.logsEndpoint;
+  if (otlp.endpoint) return `${otlp.endpoint.replace(/\/+$/, '')}/v1/logs`;
+  return null;
+}
+
+/** "Name: value" lines (or name=value); blank lines and # comments are skipped. */
+export function parseHeadersFile(text: string, file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*[:=]\s*(.*)$/.exec(line);
+    if (!m) throw new ExporterConfigError(`${file}:${i + 1}: not a header line (expected "Name: value")`);
+    out[m[1] as string] = m[2] as string;
+  });
+  return out;
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ExporterConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+export function otlpHeaders(otlp: AgentConfig['otlp']): Record<string, string> {
+  let headers: Record<string, string>;
+  try {
+    headers = parseKeyValueList(otlp.headers, 'otlp.headers');
+  } catch (err) {
+    throw new ExporterConfigError((err as Error).message);
+  }
+  if (otlp.headersFile) {
+    let text: string;
+    try {
+      text = readFileSync(otlp.headersFile, 'utf8');
+    } catch (err) {
+      throw new ExporterConfigError(
+        `cannot read otlp.headersFile ${otlp.headersFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
+    }
+    headers = { ...headers, ...parseHeadersFile(text, otlp.headersFile) };
+  }
+  return headers;
+}
+
+export function createOtlpExporter(otlp: AgentConfig['otlp']): LogRecordExporter {
+  const url = logsUrl(otlp);
+  if (!url)
+    throw new ExporterConfigError(
+      'the otlp exporter needs otlp.endpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT) or otlp.logsEndpoint',
+    );
+  if ((otlp.clientKey === '') !== (otlp.clientCertificate === '')) {
+    throw new ExporterConfigError('mTLS needs both otlp.clientKey and otlp.clientCertificate');
+  }
+  const tls: { ca?: Buffer; key?: Buffer; cert?: Buffer; rejectUnauthorized: true } = { rejectUnauthorized: true };
+  if (otlp.certificate) tls.ca = readPem(otlp.certificate, 'otlp.certificate');
+  if (otlp.clientKey) tls.key = readPem(otlp.clientKey, 'otlp.clientKey');
+  if (otlp.clientCertificate) tls.cert = readPem(otlp.clientCertificate, 'otlp.clientCertificate');
+  const options = {
+    url,
+    headers: otlpHeaders(otlp),
+    compression: otlp.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    timeoutMillis: otlp.timeoutMs,
+    httpAgentOptions: { keepAlive: true, ...tls },
+  };
+  return otlp.protocol === 'http/json' ? new JsonExporter(options) : new ProtoExporter(options);
+}

@@ -1,0 +1,103 @@
+/**
+ * The library entry point for embedding: process events as log records on a LoggerProvider the
+ * host program owns (its own resource, processors and exporters), or on the agent's own.
+ *
+ * ```ts
+ * const logs = await startProcessLogs({ loggerProvider, events: ['exec', 'exit'] });
+ * // ... later
+ * await logs.stop();
+ * ```
+ */
+import type { LoggerProvider } from '@opentelemetry/api-logs';
+import { processDefaults } from '../config/defaults.js';
+import type { HrTime, ProcEvent } from '../kernel/events.js';
+import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
+import { Enricher, type EnricherStats } from '../process/enricher.js';
+import { type HostClock, readHostClock } from '../process/identity.js';
+import type { EnrichedEvent } from '../process/model.js';
+import { scanProc } from '../process/seed.js';
+import { UserDb } from '../process/users.js';
+import type { MappingContext } from './attributes.js';
+import { toLogRecord } from './record.js';
+
+export const SCOPE_NAME = 'cnproc-otel';
+
+export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEvents'> {
+  /** Where records go: the host program's provider (anything implementing the API's LoggerProvider). */
+  loggerProvider: LoggerProvider;
+  /** Scope version reported on records. */
+  version?: string;
+  /** Read /proc for process context (default true). */
+  enrich?: boolean;
+  ancestryDepth?: number;
+  maxProcesses?: number;
+  /** Redacts secrets from argv before it becomes an attribute (default: no redaction). */
+  redact?: MappingContext['redact'];
+  /** Called with each batch after its records were emitted (e.g. for console output or tests). */
+  onEnriched?: (events: readonly EnrichedEvent[]) => void;
+}
+
+export interface ProcessLogs {
+  readonly source: ProcEventSource;
+  readonly enricher: Enricher;
+  readonly host: HostClock;
+  /** Capture and process-table counters. */
+  stats(): { capture: CaptureStats; process: EnricherStats; emitted: number };
+  /** Unsubscribes and delivers what was queued. Flushing the provider is the caller's job. */
+  stop(): Promise<CaptureStats>;
+}
+
+const NO_REDACTION: MappingContext['redact'] = (argv) => ({ argv, redacted: false });
+
+/** Wall-clock now as HrTime (the records' observed timestamp). */
+function nowHrTime(): HrTime {
+  const ms = performance.timeOrigin + performance.now();
+  const s = Math.floor(ms / 1000);
+  return [s, Math.floor((ms - s * 1000) * 1e6)];
+}
+
+export async function startProcessLogs(opts: ProcessLogsOptions): Promise<ProcessLogs> {
+  const pd = processDefaults();
+  const enrich = opts.enrich ?? pd.enrich;
+  const host = readHostClock();
+  const users = new UserDb();
+  const enricher = new Enricher(host, {
+    ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
+    maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
+  });
+  const ctx: MappingContext = {
+    userName: (uid) => users.userName(uid),
+    groupName: (gid) => users.groupName(gid),
+    redact: opts.redact ?? NO_REDACTION,
+  };
+  const logger = opts.loggerProvider.getLogger(SCOPE_NAME, opts.version);
+  const batch: EnrichedEvent[] = [];
+  let emitted = 0;
+
+  const onEvents = (events: ProcEvent[]): void => {
+    const observed = nowHrTime();
+    batch.length = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as ProcEvent;
+      const x: EnrichedEvent = enrich
+        ? enricher.enrich(e, e.procSnapshot)
+        : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
+      logger.emit(toLogRecord(x, ctx, observed));
+      batch.push(x);
+    }
+    emitted += events.length;
+    opts.onEnriched?.(batch);
+  };
+
+  const snapshot = opts.snapshot ?? { exec: enrich, fork: enrich && pd.forkSnapshot, maxBytes: pd.maxCommandLineBytes };
+  const source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
+  // After subscribing, so no process can start unseen between the scan and the first event.
+  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes));
+  return {
+    source,
+    enricher,
+    host,
+    stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted }),
+    stop: () => source.stop(),
+  };
+}
