@@ -5,12 +5,14 @@
 import { captureBench } from './capture.js';
 import { enrichBench } from './enrich.js';
 import { exportBench } from './export.js';
+import { filterBench } from './filter.js';
 import { handoffBench } from './handoff.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   capture: captureBench,
   enrich: enrichBench,
   export: exportBench,
+  filter: filterBench,
   handoff: handoffBench,
 };
 

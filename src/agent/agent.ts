@@ -6,9 +6,12 @@
  */
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { AgentConfig } from '../config/schema.js';
+import { EventFilter } from '../filter/filter.js';
 import { Redactor } from '../filter/redact.js';
+import { RuleError } from '../filter/rules.js';
 import { CaptureError } from '../kernel/errors.js';
 import type { HrTime } from '../kernel/events.js';
+import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
 import { type AgentCounters, lossRecord, statsRecord } from '../otel/agent-records.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
@@ -16,6 +19,7 @@ import { createOtlpExporter, ExporterConfigError, logsUrl } from '../otel/otlp-e
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
 import { buildResource } from '../otel/resource.js';
 import { readHostClock } from '../process/identity.js';
+import { UserDb } from '../process/users.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { describeExport, describeLoss, describeSubscription, lossDelta } from './report.js';
@@ -24,6 +28,35 @@ export interface AgentIo {
   stdout: NodeJS.WriteStream;
   log: Logger;
   version: string;
+  /** Loads the configuration again from the same sources (SIGHUP); throws ConfigError. */
+  reload?: () => AgentConfig;
+}
+
+/** Filter, redaction and the kernel subscription they imply: what a reload can swap while running. */
+interface Policy {
+  filter: EventFilter;
+  redactor: Redactor;
+  events: EventType[];
+  exitNonzeroOnly: boolean;
+}
+
+/** Builds the policy; throws RuleError / Error with a message for the operator. */
+function buildPolicy(config: AgentConfig, names: UserDb): Policy {
+  const filter = new EventFilter(config.filter.rules, config.filter.defaultAction, names);
+  const redactor = new Redactor({
+    enabled: config.redaction.enabled,
+    marker: config.redaction.marker,
+    extraPatterns: config.redaction.patterns,
+  });
+  const sub = filter.subscription();
+  const events = config.capture.events.filter((t) => sub.events.includes(t));
+  if (events.length === 0) throw new Error('filter: the rules and capture.events together keep no event type; nothing would be captured');
+  return { filter, redactor, events, exitNonzeroOnly: config.capture.exitNonzeroOnly || sub.exitNonzeroOnly };
+}
+
+function describePolicy(p: Policy): string {
+  const all = p.events.length === EVENT_TYPES.length && !p.exitNonzeroOnly;
+  return `filter: ${p.filter.rules.length} rules, default ${p.filter.defaultAction}; kernel subscription: ${all ? 'all' : p.events.join(',')}${p.exitNonzeroOnly ? ' (exits: non-zero only)' : ''}`;
 }
 
 function now(): HrTime {
@@ -47,13 +80,10 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const kinds = exporterKinds(config);
   const processors: AccountingLogRecordProcessor[] = [];
   let resource: ReturnType<typeof buildResource>;
-  let redactor: Redactor;
+  const users = new UserDb();
+  let policy: Policy;
   try {
-    redactor = new Redactor({
-      enabled: config.redaction.enabled,
-      marker: config.redaction.marker,
-      extraPatterns: config.redaction.patterns,
-    });
+    policy = buildPolicy(config, users);
     resource = buildResource({
       serviceName: config.service.name,
       serviceVersion: io.version,
@@ -72,7 +102,11 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     if (kinds.otlp) processors.push(new AccountingLogRecordProcessor(createOtlpExporter(config.otlp), batchOptions(config)));
   } catch (err) {
-    if (err instanceof ExporterConfigError || (err instanceof Error && /attributes|redaction pattern/.test(err.message))) {
+    if (
+      err instanceof ExporterConfigError ||
+      err instanceof RuleError ||
+      (err instanceof Error && /attributes|redaction pattern|filter:/.test(err.message))
+    ) {
       log.error(`config: ${err.message}`);
       return EXIT.CONFIG;
     }
@@ -99,7 +133,32 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     log.info(`${sig}: stopping`);
     finish(EXIT.OK);
   };
-  const onHup = (): void => log.warn('SIGHUP: configuration reload is not supported yet; keeping the running configuration');
+  const onHup = (): void => {
+    if (!logs) return;
+    if (!io.reload) {
+      log.warn('SIGHUP: no configuration source to reload from; keeping the running configuration');
+      return;
+    }
+    let next: AgentConfig;
+    let nextPolicy: Policy;
+    try {
+      next = io.reload();
+      nextPolicy = buildPolicy(next, users);
+    } catch (err) {
+      log.error(`SIGHUP: the new configuration is invalid, keeping the running one: ${(err as Error).message.replace(/\n/g, '; ')}`);
+      return;
+    }
+    // Filter, redaction and subscription switch at once, between two batches (single thread).
+    logs.source.setEvents(nextPolicy.events, nextPolicy.exitNonzeroOnly);
+    logs.setFilter(nextPolicy.filter);
+    logs.setRedact((argv) => nextPolicy.redactor.redactArgv(argv));
+    policy = nextPolicy;
+    const needRestart = (['capture', 'process', 'exporter', 'otlp', 'batch', 'service', 'resource', 'console'] as const).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]) && !(k === 'capture' && sameExceptEvents(next.capture, config.capture)),
+    );
+    log.info(`SIGHUP: configuration reloaded; ${describePolicy(policy)}`);
+    if (needRestart.length > 0) log.warn(`SIGHUP: changes to ${needRestart.join(', ')} take effect after a restart`);
+  };
   const onFatal = (err: unknown): void => {
     logs?.source.emergencyUnsubscribe();
     log.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -131,7 +190,11 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       ...config.capture,
       loggerProvider: provider,
       version: io.version,
-      redact: (argv) => redactor.redactArgv(argv),
+      redact: (argv) => policy.redactor.redactArgv(argv),
+      filter: policy.filter,
+      names: users,
+      events: policy.events,
+      exitNonzeroOnly: policy.exitNonzeroOnly,
       enrich: config.process.enrich,
       ancestryDepth: config.process.ancestryDepth,
       maxProcesses: config.process.maxProcesses,
@@ -146,6 +209,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       },
     });
     log.info(describeSubscription(logs.source.info, config.capture.receiveBufferBytes));
+    log.info(describePolicy(policy));
     if (config.process.enrich)
       log.info(
         `process table seeded with ${logs.enricher.stats().processes} processes (${(performance.now() - t0).toFixed(0)} ms to start)`,
@@ -204,6 +268,12 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
     );
   }
+  const fs = policy.filter.stats();
+  if (policy.filter.rules.length > 0) {
+    log.info(
+      `filter: ${fs.kept} kept, ${fs.dropped} dropped; hits: ${fs.rules.map((r) => `${r.name} ${r.hits}`).join(', ')}, default ${fs.defaultHits}`,
+    );
+  }
   for (const [i, p] of final.exporters.entries()) {
     const d = p.dropped;
     log.info(
@@ -212,6 +282,10 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }
   detach();
   return code;
+}
+
+function sameExceptEvents(a: AgentConfig['capture'], b: AgentConfig['capture']): boolean {
+  return JSON.stringify({ ...a, events: [], exitNonzeroOnly: false }) === JSON.stringify({ ...b, events: [], exitNonzeroOnly: false });
 }
 
 function batchOptions(config: AgentConfig) {

@@ -40,15 +40,17 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${args.checkConfig}: valid\n`);
       return EXIT.OK;
     }
-    const config = loadConfig({
-      ...(args.configFile !== undefined ? { file: args.configFile } : {}),
-      args: args.schemaArgs,
-    });
+    const load = () =>
+      loadConfig({
+        ...(args.configFile !== undefined ? { file: args.configFile } : {}),
+        args: args.schemaArgs,
+      });
+    const config = load();
     if (args.printConfig) {
       process.stdout.write(stringify(maskSecrets(config)));
       return EXIT.OK;
     }
-    return await runAgent(config, { stdout: process.stdout, log: createLogger(config.log.level), version: version() });
+    return await runAgent(config, { stdout: process.stdout, log: createLogger(config.log.level), version: version(), reload: load });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) process.stderr.write(`cnproc-otel: config: ${line}\n`);

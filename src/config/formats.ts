@@ -145,3 +145,21 @@ export function patternList(name: string, check: (patterns: string[]) => void): 
     (s) => (s.trim() === '' ? [] : s.split('\n')),
   );
 }
+
+/** A list of structured rules, checked with `check` (which throws a message naming rule and field). */
+export function ruleList(name: string, check: (rules: unknown[]) => void): string {
+  return register(
+    name,
+    (v) => {
+      if (!Array.isArray(v)) throw new Error('must be a list of rules');
+      check(v);
+    },
+    (s) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        return s;
+      }
+    },
+  );
+}

@@ -5,8 +5,9 @@
  */
 import type convict from 'convict';
 import { Redactor } from '../filter/redact.js';
+import { compileRules } from '../filter/rules.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
-import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf, patternList, urlOrEmpty } from './formats.js';
+import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf, patternList, ruleList, urlOrEmpty } from './formats.js';
 
 export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
@@ -39,6 +40,10 @@ export interface AgentConfig {
     maxCommandLineBytes: number;
     ancestryDepth: number;
     maxProcesses: number;
+  };
+  filter: {
+    defaultAction: 'keep' | 'drop';
+    rules: unknown[];
   };
   redaction: {
     enabled: boolean;
@@ -181,6 +186,21 @@ export const schema: convict.Schema<AgentConfig> = {
       doc: 'Most processes in the process table; beyond it the least recently seen are evicted (counted).',
       format: intFormat(1024, 4_194_304),
       default: 65_536,
+    },
+  },
+  filter: {
+    defaultAction: {
+      doc: 'What happens to an event no rule matches: keep or drop.',
+      format: oneOf('filter-default', ['keep', 'drop']),
+      default: 'keep',
+      env: 'CNPROC_OTEL_FILTER_DEFAULT',
+    },
+    rules: {
+      doc: 'Ordered rules, first match wins: [{ name, action: keep|drop, match: { events, executable, executableRegex, comm, argv, user, group, loginUser, container, cgroup, parent, ancestor, exitCode, thread } }]. See src/filter/rules.ts.',
+      format: ruleList('filter-rules', (rules) => {
+        compileRules(rules);
+      }),
+      default: [],
     },
   },
   redaction: {

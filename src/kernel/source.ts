@@ -107,9 +107,9 @@ export class ProcEventSource {
   private readonly onEvents: (events: ProcEvent[]) => void;
   private readonly onError: ((err: CaptureError) => void) | undefined;
   /** Mask of types to deliver, and whether exits must be non-zero (userspace side of the filter). */
-  private readonly wantMask: number;
-  private readonly nonzeroOnly: boolean;
-  private readonly allTypes: boolean;
+  private wantMask: number;
+  private nonzeroOnly: boolean;
+  private allTypes: boolean;
   private readonly threads: boolean;
   private info_: SubscriptionInfo | null = null;
   private worker_: WorkerCounters = {
@@ -141,7 +141,7 @@ export class ProcEventSource {
     this.wantMask = wantMask;
     this.nonzeroOnly = nonzeroOnly;
     this.threads = opts.threads ?? captureDefaults().threads;
-    this.allTypes = (wantMask & abi.PROC_EVENT_ALL) >>> 0 === abi.PROC_EVENT_ALL;
+    this.allTypes = wantMask >>> 0 === eventMask(EVENT_TYPES);
     this.clock = opts.clock ?? new WallClock(opts.clockRecalibrateMs ?? captureDefaults().clockRecalibrateMs);
     // Registered before the worker can subscribe, so no exit path leaves the kernel listener behind.
     process.on('exit', this.exitHook);
@@ -189,14 +189,9 @@ export class ProcEventSource {
     const pd = processDefaults();
     const types = opts.events ?? EVENT_TYPES;
     const nonzeroOnly = opts.exitNonzeroOnly ?? d.exitNonzeroOnly;
-    let mask = eventMask(types);
-    // Every type: subscribe with the kernel's ALL mask, which also lets acks through and makes
-    // per-CPU seq gaps an exact loss count.
-    if (mask === eventMask(EVENT_TYPES) && !nonzeroOnly) mask = abi.PROC_EVENT_ALL;
-    if (mask === 0) return Promise.reject(new CaptureError('no event types selected', 'internal'));
-    const wantMask = mask;
-    // Exits with status 0 are then filtered in the kernel (6.6+): NONZERO_EXIT replaces EXIT.
-    if (nonzeroOnly && (mask & abi.PROC_EVENT_EXIT) !== 0) mask = ((mask & ~abi.PROC_EVENT_EXIT) | abi.PROC_EVENT_NONZERO_EXIT) >>> 0;
+    const masks = subscriptionMasks(types, nonzeroOnly);
+    if (masks === null) return Promise.reject(new CaptureError('no event types selected', 'internal'));
+    const { mask, wantMask } = masks;
     const control = new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4));
     control[CTL_FD] = -1;
     const workerOpts: CaptureWorkerOptions = {
@@ -217,6 +212,26 @@ export class ProcEventSource {
       control: control.buffer as SharedArrayBuffer,
     };
     return new ProcEventSource(workerOpts, opts, wantMask, nonzeroOnly).ready;
+  }
+
+  /**
+   * Changes the subscription while running (configuration reload): the kernel gets a new LISTEN
+   * with the new mask (6.6+; a legacy kernel keeps sending everything), and the agent-side filter
+   * follows. Events of dropped types already queued are counted as filtered.
+   */
+  setEvents(types: readonly EventType[], exitNonzeroOnly: boolean): void {
+    const masks = subscriptionMasks(types, exitNonzeroOnly);
+    if (masks === null) throw new CaptureError('no event types selected', 'internal');
+    this.wantMask = masks.wantMask;
+    this.nonzeroOnly = exitNonzeroOnly;
+    this.allTypes = masks.wantMask >>> 0 === eventMask(EVENT_TYPES);
+    const info = this.info;
+    if (info.mode === 'filtered' && Atomics.load(this.control, CTL_SUBSCRIBED) === 1) {
+      const fd = Atomics.load(this.control, CTL_FD);
+      const err = fd >= 0 ? sendMcast(libc(), fd, abi.PROC_CN_MCAST_LISTEN, masks.mask, 0) : 0;
+      if (err !== 0) throw new CaptureError(`re-subscribing failed: errno ${err}`, 'internal');
+      this.info_ = { ...info, mask: masks.mask };
+    }
   }
 
   /** How the kernel subscription was made (mode, mask, receive buffer obtained). */
@@ -349,6 +364,20 @@ export class ProcEventSource {
     if (this.onError) this.onError(err);
     else throw err;
   }
+}
+
+/**
+ * The kernel mask for a set of types (every type: PROC_EVENT_ALL, which also lets acks through and
+ * makes seq gaps exact; non-zero exits only: NONZERO_EXIT instead of EXIT), and the mask of types
+ * the agent delivers. Null when no type is selected.
+ */
+export function subscriptionMasks(types: readonly EventType[], nonzeroOnly: boolean): { mask: number; wantMask: number } | null {
+  let mask = eventMask(types);
+  if (mask === 0) return null;
+  const wantMask = mask;
+  if (mask === eventMask(EVENT_TYPES) && !nonzeroOnly) mask = abi.PROC_EVENT_ALL;
+  if (nonzeroOnly && (mask & abi.PROC_EVENT_EXIT) !== 0) mask = ((mask & ~abi.PROC_EVENT_EXIT) | abi.PROC_EVENT_NONZERO_EXIT) >>> 0;
+  return { mask, wantMask };
 }
 
 /** IGNORE on the worker's fd, exactly once across threads (the CTL_SUBSCRIBED swap decides). */

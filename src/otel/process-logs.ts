@@ -10,6 +10,7 @@
  */
 import type { LoggerProvider } from '@opentelemetry/api-logs';
 import { processDefaults } from '../config/defaults.js';
+import type { EventFilter } from '../filter/filter.js';
 import type { HrTime, ProcEvent } from '../kernel/events.js';
 import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
@@ -33,6 +34,10 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   maxProcesses?: number;
   /** Redacts secrets from argv before it becomes an attribute (default: no redaction). */
   redact?: MappingContext['redact'];
+  /** User and group names (default: a UserDb reading /etc/passwd and /etc/group). */
+  names?: { userName(uid: number): string | undefined; groupName(gid: number): string | undefined };
+  /** Decides which events become records (after enrichment); dropped ones are counted by the filter. */
+  filter?: EventFilter;
   /** Called with each batch after its records were emitted (e.g. for console output or tests). */
   onEnriched?: (events: readonly EnrichedEvent[]) => void;
 }
@@ -42,7 +47,11 @@ export interface ProcessLogs {
   readonly enricher: Enricher;
   readonly host: HostClock;
   /** Capture and process-table counters. */
-  stats(): { capture: CaptureStats; process: EnricherStats; emitted: number };
+  stats(): { capture: CaptureStats; process: EnricherStats; emitted: number; filtered: number };
+  /** Replaces the filter (configuration reload); null removes it. */
+  setFilter(filter: EventFilter | null): void;
+  /** Replaces the redaction function (configuration reload). */
+  setRedact(redact: MappingContext['redact']): void;
   /** Unsubscribes and delivers what was queued. Flushing the provider is the caller's job. */
   stop(): Promise<CaptureStats>;
 }
@@ -60,7 +69,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const pd = processDefaults();
   const enrich = opts.enrich ?? pd.enrich;
   const host = readHostClock();
-  const users = new UserDb();
+  const users = opts.names ?? new UserDb();
   const enricher = new Enricher(host, {
     ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
     maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
@@ -73,6 +82,8 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const logger = opts.loggerProvider.getLogger(SCOPE_NAME, opts.version);
   const batch: EnrichedEvent[] = [];
   let emitted = 0;
+  let filtered = 0;
+  let filter = opts.filter ?? null;
 
   const onEvents = (events: ProcEvent[]): void => {
     const observed = nowHrTime();
@@ -82,10 +93,14 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
       const x: EnrichedEvent = enrich
         ? enricher.enrich(e, e.procSnapshot)
         : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
+      if (filter !== null && !filter.keep(x)) {
+        filtered++;
+        continue;
+      }
       logger.emit(toLogRecord(x, ctx, observed));
+      emitted++;
       batch.push(x);
     }
-    emitted += events.length;
     opts.onEnriched?.(batch);
   };
 
@@ -97,7 +112,13 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     source,
     enricher,
     host,
-    stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted }),
+    stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted, filtered }),
+    setFilter: (f) => {
+      filter = f;
+    },
+    setRedact: (r) => {
+      ctx.redact = r;
+    },
     stop: () => source.stop(),
   };
 }

@@ -1,0 +1,209 @@
+/**
+ * Filter rules: parsing and validation of the `filter.rules` configuration, compiled once per
+ * load into plain condition objects (every glob and regex is built here, never per event).
+ *
+ * A rule: `{ name?, action: keep | drop, match: { ...conditions } }`. All conditions of a rule must
+ * hold (AND); a list value holds when any entry matches (OR). Conditions:
+ *
+ * | key | value | matches |
+ * |---|---|---|
+ * | events | list of event types | the event type (fork, exec, uid, gid, sid, ptrace, comm, coredump, exit) |
+ * | executable | glob or list | executable path; `*` matches anything (also `/`), `?` one character, `[abc]` a class |
+ * | executableRegex | regex | executable path |
+ * | comm | glob or list | kernel task name |
+ * | argv | regex | the command line (arguments joined by spaces, before redaction) |
+ * | user | name, id or list | effective user |
+ * | group | name, id or list | effective group |
+ * | loginUser | `human`, `daemon`, or names/ids | audit login uid: set (a login session) or unset (a daemon) |
+ * | container | true, false, or id prefixes | in a container (any), on the host, or in these containers |
+ * | cgroup | glob or list | cgroup path |
+ * | parent | glob or list | the parent's executable |
+ * | ancestor | glob or list | any ancestor's executable (as deep as process.ancestryDepth) |
+ * | exitCode | `nonzero`, or a list of codes | exit events: non-zero status / these exit codes |
+ * | thread | true or false | the event is about a thread (fork/exit of a non-leader thread) |
+ */
+import { EVENT_TYPES, type EventType } from '../kernel/events.js';
+
+export type Action = 'keep' | 'drop';
+
+const MATCH_KEYS = [
+  'events',
+  'executable',
+  'executableRegex',
+  'comm',
+  'argv',
+  'user',
+  'group',
+  'loginUser',
+  'container',
+  'cgroup',
+  'parent',
+  'ancestor',
+  'exitCode',
+  'thread',
+] as const;
+export type MatchKey = (typeof MATCH_KEYS)[number];
+
+/** One compiled condition. `field` says what it reads; values are prepared for a plain test. */
+export type Condition =
+  | { field: 'executable' | 'comm' | 'cgroup' | 'parent' | 'ancestor'; patterns: RegExp[] }
+  | { field: 'argv'; pattern: RegExp }
+  | { field: 'user' | 'group'; ids: Set<number>; names: Set<string> }
+  | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
+  | { field: 'container'; any: boolean | null; prefixes: string[] }
+  | { field: 'exitCode'; nonzero: boolean; codes: Set<number> }
+  | { field: 'thread'; value: boolean };
+
+export interface CompiledRule {
+  name: string;
+  action: Action;
+  /** Event types the rule applies to (all when `events` is absent). */
+  events: ReadonlySet<EventType>;
+  /** Conditions beyond the event type; empty = the rule decides every event of its types. */
+  conditions: Condition[];
+}
+
+export class RuleError extends Error {
+  override readonly name = 'RuleError';
+}
+
+/** Turns a glob into an anchored RegExp: `*` any run of characters, `?` one, `[...]` a class. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        let cls = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
+        if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
+        re += `[${cls}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`);
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [v];
+}
+
+function compileRegex(where: string, source: unknown): RegExp {
+  if (typeof source !== 'string' || source === '') throw new RuleError(`${where}: must be a regular expression (a non-empty string)`);
+  let flags = '';
+  let src = source;
+  if (src.startsWith('(?i)')) {
+    flags = 'i';
+    src = src.slice(4);
+  }
+  try {
+    return new RegExp(src, flags);
+  } catch (err) {
+    throw new RuleError(`${where}: "${source}" is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+function globs(where: string, v: unknown): RegExp[] {
+  return list(v).map((g) => {
+    if (typeof g !== 'string' || g === '') throw new RuleError(`${where}: must be a glob pattern or a list of them`);
+    return globToRegExp(g);
+  });
+}
+
+function idsAndNames(where: string, v: unknown): { ids: Set<number>; names: Set<string> } {
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  for (const x of list(v)) {
+    if (typeof x === 'number' && Number.isInteger(x) && x >= 0) ids.add(x);
+    else if (typeof x === 'string' && /^\d+$/.test(x)) ids.add(Number(x));
+    else if (typeof x === 'string' && x !== '') names.add(x);
+    else throw new RuleError(`${where}: ${JSON.stringify(x)} is not a name or a numeric id`);
+  }
+  return { ids, names };
+}
+
+function compileCondition(where: string, key: MatchKey, v: unknown): Condition | EventType[] {
+  switch (key) {
+    case 'events': {
+      const types = list(v);
+      for (const t of types) {
+        if (!EVENT_TYPES.includes(t as EventType)) throw new RuleError(`${where}: "${String(t)}" is not one of: ${EVENT_TYPES.join(', ')}`);
+      }
+      if (types.length === 0) throw new RuleError(`${where}: must list at least one event type`);
+      return types as EventType[];
+    }
+    case 'executable':
+    case 'comm':
+    case 'cgroup':
+    case 'parent':
+    case 'ancestor':
+      return { field: key, patterns: globs(where, v) };
+    case 'executableRegex':
+      return { field: 'executable', patterns: [compileRegex(where, v)] };
+    case 'argv':
+      return { field: 'argv', pattern: compileRegex(where, v) };
+    case 'user':
+    case 'group':
+      return { field: key, ...idsAndNames(where, v) };
+    case 'loginUser': {
+      if (v === 'human' || v === 'daemon') return { field: 'loginUser', human: v === 'human', ids: new Set(), names: new Set() };
+      return { field: 'loginUser', human: null, ...idsAndNames(where, v) };
+    }
+    case 'container': {
+      if (typeof v === 'boolean') return { field: 'container', any: v, prefixes: [] };
+      const prefixes = list(v).map((p) => {
+        if (typeof p !== 'string' || !/^[0-9a-f]{1,64}$/.test(p))
+          throw new RuleError(`${where}: "${String(p)}" is not a container id (prefix of hex digits)`);
+        return p;
+      });
+      return { field: 'container', any: null, prefixes };
+    }
+    case 'exitCode': {
+      if (v === 'nonzero') return { field: 'exitCode', nonzero: true, codes: new Set() };
+      const codes = new Set<number>();
+      for (const c of list(v)) {
+        if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 255) {
+          throw new RuleError(`${where}: must be "nonzero" or exit codes from 0 to 255`);
+        }
+        codes.add(c);
+      }
+      return { field: 'exitCode', nonzero: false, codes };
+    }
+    case 'thread':
+      if (typeof v !== 'boolean') throw new RuleError(`${where}: must be true or false`);
+      return { field: 'thread', value: v };
+  }
+}
+
+/** Validates and compiles `filter.rules`. Throws RuleError naming the rule and the field. */
+export function compileRules(raw: unknown): CompiledRule[] {
+  if (!Array.isArray(raw)) throw new RuleError('must be a list of rules');
+  return raw.map((r, i) => {
+    const label = `rule ${i + 1}`;
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RuleError(`${label}: must be a mapping with action and match`);
+    const rule = r as Record<string, unknown>;
+    for (const k of Object.keys(rule)) {
+      if (!['name', 'action', 'match'].includes(k)) throw new RuleError(`${label}: unknown key "${k}" (allowed: name, action, match)`);
+    }
+    const name = rule.name === undefined ? label : String(rule.name);
+    const where = rule.name === undefined ? label : `${label} (${name})`;
+    if (rule.action !== 'keep' && rule.action !== 'drop') throw new RuleError(`${where}: action must be keep or drop`);
+    const match = rule.match ?? {};
+    if (typeof match !== 'object' || Array.isArray(match)) throw new RuleError(`${where}: match must be a mapping of conditions`);
+    let events: ReadonlySet<EventType> = new Set(EVENT_TYPES);
+    const conditions: Condition[] = [];
+    for (const [k, v] of Object.entries(match as Record<string, unknown>)) {
+      if (!(MATCH_KEYS as readonly string[]).includes(k)) {
+        throw new RuleError(`${where}: unknown condition "${k}" (allowed: ${MATCH_KEYS.join(', ')})`);
+      }
+      const c = compileCondition(`${where}: match.${k}`, k as MatchKey, v);
+      if (Array.isArray(c)) events = new Set(c);
+      else conditions.push(c);
+    }
+    return { name, action: rule.action, events, conditions };
+  });
+}

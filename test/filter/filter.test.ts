@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EventFilter } from '../../src/filter/filter.js';
+import type { ProcEvent } from '../../src/kernel/events.js';
+import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+
+const names = {
+  userName: (uid: number) => ({ 0: 'root', 1000: 'alice' })[uid],
+  groupName: (gid: number) => ({ 0: 'root', 100: 'users' })[gid],
+};
+const hdr = { cpu: 0, seq: 0, ktimeNs: 0n, time: [0, 0] as [number, number], pid: 10, tgid: 10 };
+const base: ProcessInfo = {
+  ...unknownProcess(10, 9),
+  exe: '/usr/bin/curl',
+  comm: 'curl',
+  argv: ['curl', '-s', 'https://example.com'],
+  euid: 1000,
+  egid: 100,
+  loginUid: 1000,
+  cgroup: '/user.slice/user-1000.slice/session-2.scope',
+};
+function x(
+  e: Partial<ProcEvent> & { kind: ProcEvent['kind'] },
+  p: Partial<ProcessInfo> = {},
+  ancestors = ['/usr/bin/bash', '/usr/sbin/sshd'],
+): EnrichedEvent {
+  return {
+    event: { ...hdr, ...e } as ProcEvent,
+    process: { ...base, ...p },
+    parent: { ...unknownProcess(9, 1), exe: ancestors[0] ?? null },
+    ancestors,
+    previous: undefined,
+    tracer: undefined,
+    lifetimeNs: null,
+  };
+}
+const exec = (p: Partial<ProcessInfo> = {}, anc?: string[]) => x({ kind: 'exec' }, p, anc);
+const exit = (status: number, exitCode: number | null) =>
+  x({
+    kind: 'exit',
+    status,
+    exitCode,
+    signal: exitCode === null ? status & 0x7f : null,
+    coreDumped: false,
+    exitSignal: 17,
+    parentPid: 9,
+    parentTgid: 9,
+    isThread: false,
+  });
+const keeps = (match: Record<string, unknown>, ev: EnrichedEvent): boolean =>
+  new EventFilter([{ action: 'keep', match }], 'drop', names).keep(ev);
+
+test('each match field', () => {
+  assert.ok(keeps({ events: ['exec'] }, exec()));
+  assert.ok(!keeps({ events: ['fork'] }, exec()));
+  assert.ok(keeps({ executable: '/usr/bin/*' }, exec()));
+  assert.ok(!keeps({ executable: '/bin/*' }, exec()));
+  assert.ok(!keeps({ executable: '*' }, exec({ exe: null })), 'an unknown executable never matches');
+  assert.ok(keeps({ executableRegex: '^/usr/(s?bin)/cu' }, exec()));
+  assert.ok(keeps({ comm: 'cu*' }, exec()));
+  assert.ok(keeps({ comm: 'new*' }, x({ kind: 'comm', comm: 'newname' })), 'comm events match the new name');
+  assert.ok(keeps({ argv: 'https://example\\.com' }, exec()));
+  assert.ok(keeps({ argv: '(?i)EXAMPLE' }, exec()));
+  assert.ok(!keeps({ argv: 'evil' }, exec()));
+  assert.ok(keeps({ user: 'alice' }, exec()));
+  assert.ok(keeps({ user: [0, 1000] }, exec()));
+  assert.ok(!keeps({ user: 'root' }, exec()));
+  assert.ok(keeps({ user: 'root' }, x({ kind: 'uid', ruid: 0, euid: 0 })), 'uid events match the new uid');
+  assert.ok(keeps({ group: 'users' }, exec()));
+  assert.ok(keeps({ loginUser: 'human' }, exec()));
+  assert.ok(keeps({ loginUser: 'daemon' }, exec({ loginUid: null })));
+  assert.ok(keeps({ loginUser: ['alice'] }, exec()));
+  assert.ok(keeps({ container: false }, exec()));
+  assert.ok(keeps({ container: true }, exec({ containerId: 'ab'.repeat(32) })));
+  assert.ok(keeps({ container: ['abab'] }, exec({ containerId: 'ab'.repeat(32) })));
+  assert.ok(!keeps({ container: ['ffff'] }, exec({ containerId: 'ab'.repeat(32) })));
+  assert.ok(keeps({ cgroup: '/user.slice/*' }, exec()));
+  assert.ok(keeps({ parent: '/usr/bin/bash' }, exec()));
+  assert.ok(!keeps({ parent: '/usr/sbin/sshd' }, exec()));
+  assert.ok(keeps({ ancestor: '/usr/sbin/sshd' }, exec()));
+  assert.ok(keeps({ exitCode: 'nonzero' }, exit(768, 3)));
+  assert.ok(keeps({ exitCode: 'nonzero' }, exit(9, null)), 'a signal death is non-zero');
+  assert.ok(!keeps({ exitCode: 'nonzero' }, exit(0, 0)));
+  assert.ok(keeps({ exitCode: [3, 4] }, exit(768, 3)));
+  assert.ok(!keeps({ exitCode: 'nonzero' }, exec()), 'exitCode conditions only match exits');
+  const thread = x({ kind: 'fork', pid: 11, parentPid: 10, parentTgid: 10, isThread: true });
+  assert.ok(keeps({ thread: true }, thread));
+  assert.ok(keeps({ thread: false }, exec()));
+});
+
+test('first match wins, default applies, hits are counted per rule', () => {
+  const f = new EventFilter(
+    [
+      { name: 'drop-curl-as-root', action: 'drop', match: { executable: '/usr/bin/curl', user: 'root' } },
+      { name: 'keep-curl', action: 'keep', match: { executable: '/usr/bin/curl' } },
+      { name: 'drop-all-exec', action: 'drop', match: { events: ['exec'] } },
+    ],
+    'keep',
+    names,
+  );
+  assert.equal(f.keep(exec({ euid: 0 })), false);
+  assert.equal(f.keep(exec()), true);
+  assert.equal(f.keep(exec({ exe: '/usr/bin/wget' })), false);
+  assert.equal(f.keep({ ...exit(0, 0), process: { ...base, exe: '/bin/true' } }), true, 'default keep');
+  const s = f.stats();
+  assert.deepEqual(
+    s.rules.map((r) => r.hits),
+    [1, 1, 1],
+  );
+  assert.equal(s.defaultHits, 1);
+  assert.deepEqual([s.kept, s.dropped], [2, 2]);
+});
+
+test('pushdown: the types no rule can keep leave the subscription', () => {
+  const sub = (rules: unknown[], def: 'keep' | 'drop') => new EventFilter(rules, def, names).subscription();
+  assert.deepEqual(sub([], 'keep'), {
+    events: ['fork', 'exec', 'uid', 'gid', 'sid', 'ptrace', 'comm', 'coredump', 'exit'],
+    exitNonzeroOnly: false,
+  });
+  assert.deepEqual(sub([{ action: 'keep', match: { events: ['exec'], user: 'root' } }], 'drop'), {
+    events: ['exec'],
+    exitNonzeroOnly: false,
+  });
+  // An unconditional drop decides its types, unless an earlier rule can keep them.
+  assert.deepEqual(sub([{ action: 'drop', match: { events: ['fork', 'comm'] } }], 'keep').events, [
+    'exec',
+    'uid',
+    'gid',
+    'sid',
+    'ptrace',
+    'coredump',
+    'exit',
+  ]);
+  assert.deepEqual(
+    sub(
+      [
+        { action: 'keep', match: { events: ['fork'], user: 'root' } },
+        { action: 'drop', match: { events: ['fork'] } },
+      ],
+      'drop',
+    ).events,
+    ['fork'],
+  );
+  // Only non-zero exits can be kept: the kernel's NONZERO_EXIT filter does the rest.
+  assert.deepEqual(sub([{ action: 'keep', match: { events: ['exit'], exitCode: 'nonzero' } }], 'drop'), {
+    events: ['exit'],
+    exitNonzeroOnly: true,
+  });
+  assert.equal(
+    sub(
+      [
+        { action: 'keep', match: { events: ['exit'], exitCode: 'nonzero' } },
+        { action: 'keep', match: { events: ['exit'], user: 'root' } },
+      ],
+      'drop',
+    ).exitNonzeroOnly,
+    false,
+  );
+  assert.deepEqual(sub([{ action: 'drop', match: {} }], 'keep').events, [], 'drop everything');
+});
