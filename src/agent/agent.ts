@@ -20,6 +20,7 @@ import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-
 import { buildResource } from '../otel/resource.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
+import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { describeExport, describeLoss, describeSubscription, lossDelta } from './report.js';
@@ -225,6 +226,37 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }
   const running = logs;
   log.info(describeExport(kinds, logsUrl(config.otlp), config.otlp.protocol));
+  const exporterNames = [...(kinds.console ? ['console'] : []), ...(kinds.otlp ? ['otlp'] : [])];
+  let stopping = false;
+  let telemetry: SelfTelemetry | null = null;
+  if (config.metrics.enabled) {
+    try {
+      telemetry = await SelfTelemetry.start({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        resource,
+        snapshot: () => {
+          const s = running.stats();
+          return {
+            capture: s.capture,
+            process: s.process,
+            exporters: processors.map((p, i) => ({ name: exporterNames[i] ?? `exporter${i}`, stats: p.stats() })),
+            emitted: s.emitted,
+            filtered: s.filtered,
+            lastEventTime: s.lastEventTime,
+            subscribed: !stopping,
+          };
+        },
+      });
+      log.info(`metrics on http://${config.metrics.host}:${telemetry.port}/metrics (also /healthz, /readyz)`);
+    } catch (err) {
+      log.error((err as Error).message);
+      await running.stop();
+      await provider.shutdown();
+      detach();
+      return EXIT.CONFIG;
+    }
+  }
 
   const counters = (): AgentCounters => {
     const s = running.stats();
@@ -251,6 +283,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   statsTimer?.unref();
 
   const code = await finished;
+  stopping = true;
   clearInterval(lossTimer);
   if (statsTimer) clearInterval(statsTimer);
   await running.stop();
@@ -280,6 +313,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${flushed ? '' : ' (flush deadline passed)'}`,
     );
   }
+  await telemetry?.stop();
   detach();
   return code;
 }

@@ -77,6 +77,7 @@ Options:
       --threads BOOL         report thread creation and exit (default true)
       --receive-buffer SIZE  socket receive buffer, e.g. 64MiB
       --enrich BOOL          read /proc for process context (default true)
+      --metrics-port PORT    Prometheus /metrics, /healthz, /readyz on 127.0.0.1 (default 9464)
       --log-level LEVEL      error | warn | info | debug
   -V, --version              print the version and exit
   -h, --help                 print this help and exit

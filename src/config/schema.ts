@@ -80,6 +80,11 @@ export interface AgentConfig {
   stats: {
     intervalMs: number;
   };
+  metrics: {
+    enabled: boolean;
+    host: string;
+    port: number;
+  };
   console: {
     format: ConsoleFormat;
   };
@@ -340,6 +345,27 @@ export const schema: convict.Schema<AgentConfig> = {
       doc: 'How often a cnproc.stats record with every counter is emitted (ms); 0 turns it off.',
       format: intFormat(0, 86_400_000),
       default: 60_000,
+    },
+  },
+  metrics: {
+    enabled: {
+      doc: 'Serve Prometheus metrics, /healthz and /readyz.',
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_METRICS',
+    },
+    host: {
+      doc: 'Address of the metrics listener. Keep 127.0.0.1 unless something off the host must scrape it.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'CNPROC_OTEL_METRICS_HOST',
+    },
+    port: {
+      doc: 'Port of the metrics listener (0: any free port, logged).',
+      format: intFormat(0, 65_535),
+      default: 9464,
+      env: 'CNPROC_OTEL_METRICS_PORT',
+      arg: 'metrics-port',
     },
   },
   console: {

@@ -33,6 +33,8 @@ export interface ProcessorStats {
   /** Export calls that failed, and the last error message (for the log). */
   failedExports: number;
   lastError: string | null;
+  /** Outcome of the most recent export; null before the first. */
+  lastExportOk: boolean | null;
 }
 
 export class AccountingLogRecordProcessor implements LogRecordProcessor {
@@ -47,6 +49,7 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
     dropped: { queue_full: 0, export_failed: 0, export_timeout: 0, shutdown: 0 },
     failedExports: 0,
     lastError: null,
+    lastExportOk: null,
   };
 
   constructor(
@@ -110,6 +113,7 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
         done = true;
         clearTimeout(timeout);
         this.inFlight = 0;
+        this.counters.lastExportOk = ok;
         if (ok) this.counters.exported += batch.length;
         else {
           this.counters.dropped[reason] += batch.length;

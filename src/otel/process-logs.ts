@@ -47,7 +47,7 @@ export interface ProcessLogs {
   readonly enricher: Enricher;
   readonly host: HostClock;
   /** Capture and process-table counters. */
-  stats(): { capture: CaptureStats; process: EnricherStats; emitted: number; filtered: number };
+  stats(): { capture: CaptureStats; process: EnricherStats; emitted: number; filtered: number; lastEventTime: HrTime | null };
   /** Replaces the filter (configuration reload); null removes it. */
   setFilter(filter: EventFilter | null): void;
   /** Replaces the redaction function (configuration reload). */
@@ -84,10 +84,12 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   let emitted = 0;
   let filtered = 0;
   let filter = opts.filter ?? null;
+  let lastEventTime: HrTime | null = null;
 
   const onEvents = (events: ProcEvent[]): void => {
     const observed = nowHrTime();
     batch.length = 0;
+    if (events.length > 0) lastEventTime = (events[events.length - 1] as ProcEvent).time;
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as ProcEvent;
       const x: EnrichedEvent = enrich
@@ -112,7 +114,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     source,
     enricher,
     host,
-    stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted, filtered }),
+    stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted, filtered, lastEventTime }),
     setFilter: (f) => {
       filter = f;
     },

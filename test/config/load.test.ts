@@ -64,6 +64,7 @@ describe('defaults and precedence', () => {
       'exit-nonzero-only',
       'exporter',
       'log-level',
+      'metrics-port',
       'otlp-endpoint',
       'otlp-protocol',
       'receive-buffer',

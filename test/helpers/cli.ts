@@ -19,7 +19,9 @@ export interface LiveAgent {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], prefix: string[] = []): LiveAgent {
+/** Starts the agent; unless the test chooses, its metrics listener takes any free port. */
+export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
+  const args = argsIn.includes('--metrics-port') ? argsIn : [...argsIn, '--metrics-port', '0'];
   const cmd = prefix.length ? (prefix[0] as string) : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, CLI, ...args] : [CLI, ...args];
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });

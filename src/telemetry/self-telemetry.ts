@@ -1,0 +1,208 @@
+/**
+ * The agent's own telemetry: every counter and gauge as OpenTelemetry metrics, served as
+ * Prometheus text on a local listener together with /healthz (alive) and /readyz (subscribed to
+ * the kernel and the last export did not fail). Bound to 127.0.0.1 by default: this agent runs
+ * privileged on every host, and its counters are nobody else's business.
+ *
+ * Instruments are observable: they read the agent's counters when scraped, so the event path
+ * pays nothing for them.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Attributes, ObservableResult } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { Resource } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MALFORMED_REASONS } from '../kernel/decode.js';
+import type { HrTime } from '../kernel/events.js';
+import type { CaptureStats } from '../kernel/source.js';
+import type { ProcessorStats } from '../otel/accounting-processor.js';
+import type { EnricherStats } from '../process/enricher.js';
+
+export interface TelemetrySnapshot {
+  capture: CaptureStats;
+  process: EnricherStats;
+  /** Per exporter, named (console, otlp). */
+  exporters: Array<{ name: string; stats: ProcessorStats }>;
+  /** Records emitted and events dropped by the filter rules. */
+  emitted: number;
+  filtered: number;
+  lastEventTime: HrTime | null;
+  subscribed: boolean;
+}
+
+export interface SelfTelemetryOptions {
+  host: string;
+  port: number;
+  resource: Resource;
+  snapshot: () => TelemetrySnapshot;
+}
+
+type Observe = (r: ObservableResult<Attributes>, s: TelemetrySnapshot) => void;
+
+/** name, kind, description, unit, observer: one line per instrument. */
+const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]> = [
+  ['cnproc.datagrams', 'counter', 'Datagrams read from the proc connector socket', '{datagram}', (r, s) => r.observe(s.capture.datagrams)],
+  [
+    'cnproc.events.delivered',
+    'counter',
+    'Events decoded and passed to the process model',
+    '{event}',
+    (r, s) => r.observe(s.capture.delivered),
+  ],
+  [
+    'cnproc.events.lost',
+    'counter',
+    'Events lost before the agent could process them, by cause',
+    '{event}',
+    (r, s) => {
+      r.observe(Math.max(0, s.capture.kernelDrops), { cause: 'kernel_receive_queue' });
+      r.observe(s.capture.seqGapsExact ? s.capture.seqGaps : 0, { cause: 'kernel_sequence_gap' });
+      r.observe(s.capture.handoffDropped, { cause: 'handoff_full' });
+    },
+  ],
+  [
+    'cnproc.socket.enobufs',
+    'counter',
+    'Times the socket reported ENOBUFS (receive queue overflow)',
+    '{occurrence}',
+    (r, s) => r.observe(s.capture.enobufs),
+  ],
+  [
+    'cnproc.datagrams.malformed',
+    'counter',
+    'Datagrams that were not well-formed proc connector events, by reason',
+    '{datagram}',
+    (r, s) => {
+      for (const reason of MALFORMED_REASONS) r.observe(s.capture.malformed[reason], { reason });
+    },
+  ],
+  [
+    'cnproc.events.filtered',
+    'counter',
+    'Events not exported on purpose, by stage',
+    '{event}',
+    (r, s) => {
+      r.observe(s.capture.filtered, { stage: 'subscription' });
+      r.observe(s.filtered, { stage: 'rules' });
+    },
+  ],
+  ['cnproc.records.emitted', 'counter', 'Log records emitted', '{record}', (r, s) => r.observe(s.emitted)],
+  [
+    'cnproc.records.exported',
+    'counter',
+    'Log records an exporter delivered',
+    '{record}',
+    (r, s) => {
+      for (const e of s.exporters) r.observe(e.stats.exported, { exporter: e.name });
+    },
+  ],
+  [
+    'cnproc.records.dropped',
+    'counter',
+    'Log records an exporter dropped, by reason',
+    '{record}',
+    (r, s) => {
+      for (const e of s.exporters) for (const [reason, n] of Object.entries(e.stats.dropped)) r.observe(n, { exporter: e.name, reason });
+    },
+  ],
+  [
+    'cnproc.export.queue.size',
+    'gauge',
+    'Records waiting or in flight per exporter',
+    '{record}',
+    (r, s) => {
+      for (const e of s.exporters) r.observe(e.stats.queued + e.stats.inFlight, { exporter: e.name });
+    },
+  ],
+  ['cnproc.process_table.size', 'gauge', 'Processes in the process table', '{process}', (r, s) => r.observe(s.process.processes)],
+  [
+    'cnproc.process_table.evicted',
+    'counter',
+    'Process-table entries evicted to stay under the limit',
+    '{process}',
+    (r, s) => r.observe(s.process.evicted),
+  ],
+  ['cnproc.socket.queued', 'gauge', 'Bytes waiting in the socket receive queue', 'By', (r, s) => r.observe(s.capture.socketQueuedBytes)],
+  ['cnproc.memory.rss', 'gauge', 'Resident memory of the agent', 'By', (r) => r.observe(process.memoryUsage.rss())],
+  [
+    'cnproc.event.lag',
+    'gauge',
+    'Wall-clock now minus the kernel time of the last event processed',
+    's',
+    (r, s) => {
+      if (s.lastEventTime) r.observe(Math.max(0, Date.now() / 1000 - (s.lastEventTime[0] + s.lastEventTime[1] / 1e9)));
+    },
+  ],
+];
+
+export class SelfTelemetry {
+  private readonly exporter: PrometheusExporter;
+  private readonly provider: MeterProvider;
+  private readonly server: Server;
+
+  private constructor(private readonly opts: SelfTelemetryOptions) {
+    this.exporter = new PrometheusExporter({ preventServerStart: true });
+    this.provider = new MeterProvider({ resource: opts.resource, readers: [this.exporter] });
+    const meter = this.provider.getMeter('cnproc-otel');
+    for (const [name, kind, description, unit, observe] of INSTRUMENTS) {
+      const inst =
+        kind === 'counter'
+          ? meter.createObservableCounter(name, { description, unit })
+          : meter.createObservableGauge(name, { description, unit });
+      inst.addCallback((r) => observe(r, opts.snapshot()));
+    }
+    this.server = createServer((req, res) => this.route(req, res));
+  }
+
+  /** Starts the listener; rejects with a clear message when the port is taken. */
+  static async start(opts: SelfTelemetryOptions): Promise<SelfTelemetry> {
+    const t = new SelfTelemetry(opts);
+    await new Promise<void>((resolve, reject) => {
+      t.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `metrics listener on ${opts.host}:${opts.port}: ${err.code ?? err.message} (set metrics.port, or metrics.enabled: false)`,
+          ),
+        ),
+      );
+      t.server.listen(opts.port, opts.host, () => resolve());
+    });
+    return t;
+  }
+
+  /** The port actually bound (metrics.port 0 picks a free one). */
+  get port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  /** Ready: subscribed to the kernel, and no exporter's last export failed. */
+  ready(s: TelemetrySnapshot): { ok: boolean; why: string } {
+    if (!s.subscribed) return { ok: false, why: 'not subscribed to the proc connector' };
+    const failing = s.exporters.filter((e) => e.stats.lastExportOk === false);
+    if (failing.length > 0)
+      return { ok: false, why: `last export failed: ${failing.map((e) => `${e.name}: ${e.stats.lastError}`).join('; ')}` };
+    return { ok: true, why: 'subscribed and exporting' };
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET' }).end();
+    } else if (path === '/metrics') {
+      this.exporter.getMetricsRequestHandler(req, res);
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('alive\n');
+    } else if (path === '/readyz') {
+      const r = this.ready(this.opts.snapshot());
+      res.writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.why}\n`);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.provider.shutdown();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Self-telemetry of the running agent (root): Prometheus text on 127.0.0.1, /healthz, /readyz
+ * following the exporter's health.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { startCli } from '../helpers/cli.js';
+import { needsRoot, run, waitFor } from '../helpers/kernel.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.js';
+
+let rx: OtlpReceiver | undefined;
+after(async () => {
+  await rx?.close();
+});
+
+async function get(url: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  const r = await fetch(url, { method });
+  return { status: r.status, body: await r.text() };
+}
+
+test('metrics, health and readiness on 127.0.0.1', async (t) => {
+  if (!needsRoot(t)) return;
+  rx = await startOtlpReceiver();
+  let failing = false;
+  rx.setResponder(() => (failing ? { status: 400 } : null));
+  const agent = startCli(['--otlp-endpoint', rx.url, '--exporter', 'otlp']);
+  try {
+    const m = await waitFor('metrics line', () => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(agent.stderr()), 15_000);
+    const base = `http://127.0.0.1:${m[1]}`;
+    await run('sh', ['-c', 'exit 0']);
+    await rx.waitFor((recs) => recs.length > 0, 10_000);
+    const text = (await get(`${base}/metrics`)).body;
+    assert.match(text, /^cnproc_events_delivered_total\{[^}]*\} [1-9]\d*$/m);
+    assert.match(text, /^cnproc_events_lost_total\{cause="kernel_receive_queue"[^}]*\} 0$/m);
+    assert.match(text, /^cnproc_records_dropped_total\{exporter="otlp",reason="queue_full"[^}]*\} 0$/m);
+    assert.match(text, /^cnproc_process_table_size\{[^}]*\} [1-9]\d*$/m);
+    assert.match(text, /^cnproc_memory_rss\{[^}]*\} \d+$/m);
+    assert.match(text, /service_name="cnproc-otel"/, 'resource as target_info');
+    assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'alive\n' });
+    assert.equal((await get(`${base}/readyz`)).status, 200);
+    assert.equal((await get(`${base}/nope`)).status, 404);
+    assert.equal((await get(`${base}/metrics`, 'POST')).status, 405);
+
+    // The collector starts refusing: not ready, with the reason.
+    failing = true;
+    await run('sh', ['-c', 'exit 0']);
+    let ready = await get(`${base}/readyz`);
+    for (let i = 0; i < 100 && ready.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await get(`${base}/readyz`);
+    }
+    assert.equal(ready.status, 503);
+    assert.match(ready.body, /last export failed: otlp:/);
+    failing = false;
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  assert.equal(await agent.exited, 0);
+});
+
+test('a taken metrics port is a clear configuration error', async (t) => {
+  if (!needsRoot(t)) return;
+  const { createServer } = await import('node:net');
+  const blocker = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  const port = (blocker.address() as { port: number }).port;
+  const agent = startCli(['--metrics-port', String(port), '--console-format', 'json']);
+  try {
+    assert.equal(await agent.exited, 78);
+    assert.match(agent.stderr(), new RegExp(`metrics listener on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+  } finally {
+    blocker.close();
+  }
+});
