@@ -13,11 +13,14 @@ import { CaptureError } from '../kernel/errors.js';
 import type { HrTime } from '../kernel/events.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
-import { type AgentCounters, lossRecord, statsRecord } from '../otel/agent-records.js';
+import { type AgentCounters, lossRecord, statsRecord, stormRecord } from '../otel/agent-records.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
 import { createOtlpExporter, ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
 import { buildResource } from '../otel/resource.js';
+import type { StormSummary } from '../pressure/aggregator.js';
+import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
+import { PressureStage } from '../pressure/pressure.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
@@ -185,9 +188,32 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     stdout.off('error', onStdoutError);
   };
 
+  const pressure = new PressureStage({
+    ladder: { ...DEFAULT_LADDER, upMs: config.pressure.upMs, downMs: config.pressure.downMs },
+    stormWindowMs: config.pressure.stormWindowMs,
+    stormSamples: config.pressure.stormSamples,
+    stormMaxKeys: 1024,
+    dropTypes: config.pressure.dropTypes,
+    rateLimits: {
+      parentExecutable: {
+        ratePerSec: config.pressure.rateLimitPerParentExecutable,
+        burst: 2 * config.pressure.rateLimitPerParentExecutable,
+      },
+      container: { ratePerSec: config.pressure.rateLimitPerContainer, burst: 2 * config.pressure.rateLimitPerContainer },
+      user: { ratePerSec: config.pressure.rateLimitPerUser, burst: 2 * config.pressure.rateLimitPerUser },
+    },
+  });
+  // Re-read pressure at most every tickMs, from the event path as well as from a timer: a deep
+  // backlog of batches can starve timers for seconds, which is exactly when the ladder must move.
+  let lastTick = 0;
+  let tickPressure: (nowMs: number) => void = () => undefined;
   try {
     const t0 = performance.now();
     logs = await startProcessLogs({
+      pressure,
+      onBatchStart: (nowMs) => {
+        if (nowMs - lastTick >= config.pressure.tickMs) tickPressure(nowMs);
+      },
       ...config.capture,
       loggerProvider: provider,
       version: io.version,
@@ -245,6 +271,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
             filtered: s.filtered,
             lastEventTime: s.lastEventTime,
             subscribed: !stopping,
+            pressure: pressure.stats(),
           };
         },
       });
@@ -260,8 +287,41 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
 
   const counters = (): AgentCounters => {
     const s = running.stats();
-    return { capture: s.capture, process: s.process, exporters: processors.map((p) => p.stats()) };
+    return { capture: s.capture, process: s.process, exporters: processors.map((p) => p.stats()), pressure: pressure.stats() };
   };
+
+  // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
+  // counter: the main thread's own view lags exactly when it is behind), and memory, which counts
+  // only in the upper half of the ceiling (Node alone takes ~80 MB).
+  const handoffMax = config.capture.handoffMaxEvents;
+  const measure = (): number => {
+    let p = running.source.backlog() / handoffMax;
+    for (const proc of processors) {
+      const st = proc.stats();
+      p = Math.max(p, (st.queued + st.inFlight) / config.batch.maxQueueSize);
+    }
+    const mem = process.memoryUsage.rss() / config.pressure.memoryLimitBytes;
+    return Math.max(p, Math.min(1, Math.max(0, (mem - 0.5) * 2)));
+  };
+  const emitStorms = (storms: StormSummary[]): void => {
+    for (const st of storms) ownLogger.emit(stormRecord(st, pressure.level));
+  };
+  tickPressure = (nowMs: number): void => {
+    lastTick = nowMs;
+    const p = measure();
+    const { change, storms } = pressure.tick(p, nowMs);
+    if (change) {
+      running.source.setShed(change.to >= 1);
+      const verb = change.to > change.from ? 'up' : 'down';
+      log.warn(`pressure ${(change.pressure * 100).toFixed(0)} %: ladder ${verb} to ${change.to} (${LEVELS[change.to]})`);
+    }
+    emitStorms(storms);
+  };
+  const pressureTimer = setInterval(() => {
+    const nowMs = performance.now();
+    if (nowMs - lastTick >= config.pressure.tickMs) tickPressure(nowMs);
+  }, config.pressure.tickMs);
+  pressureTimer.unref();
   let last = counters();
   const reportLoss = (): void => {
     const cur = counters();
@@ -285,8 +345,10 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const code = await finished;
   stopping = true;
   clearInterval(lossTimer);
+  clearInterval(pressureTimer);
   if (statsTimer) clearInterval(statsTimer);
   await running.stop();
+  emitStorms(pressure.drain(performance.now()));
   reportLoss();
   // Flush what is queued, within a deadline: a dead collector must not hold the stop forever.
   const flushed = await Promise.race([
@@ -301,6 +363,17 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
     );
   }
+  const fin = running.stats();
+  const ps = final.pressure;
+  // One parseable line with the whole accounting (checked by the storm test).
+  log.info(
+    `accounting: generated=${fin.capture.generated} kernel_lost=${Math.max(0, fin.capture.kernelDrops)} received=${fin.capture.delivered} ` +
+      `handoff_dropped=${fin.capture.handoffDropped} emitted=${fin.emitted} filtered=${fin.filtered} aggregated=${ps.aggregated} ` +
+      `rate_limited=${ps.dropped.rate_limit} priority_dropped=${ps.dropped.priority} storm_records=${ps.stormRecords}`,
+  );
+  log.info(
+    `pressure: level ${ps.level}, ${ps.transitions} transitions; ${ps.aggregated} events in ${ps.stormRecords} storm records, dropped: rate limit ${ps.dropped.rate_limit}, priority ${ps.dropped.priority}`,
+  );
   const fs = policy.filter.stats();
   if (policy.filter.rules.length > 0) {
     log.info(

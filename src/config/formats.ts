@@ -105,6 +105,27 @@ export function listOf(name: string, allowed: readonly string[]): string {
   );
 }
 
+/** A list (possibly empty) of distinct values from `allowed`. */
+export function listOfOrEmpty(name: string, allowed: readonly string[]): string {
+  return register(
+    name,
+    (v) => {
+      if (!Array.isArray(v)) throw new Error(`must be a list of: ${allowed.join(', ')}`);
+      const seen = new Set<string>();
+      for (const item of v) {
+        if (typeof item !== 'string' || !allowed.includes(item)) throw new Error(`"${String(item)}" is not one of: ${allowed.join(', ')}`);
+        if (seen.has(item)) throw new Error(`"${item}" is listed twice`);
+        seen.add(item);
+      }
+    },
+    (s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+  );
+}
+
 /** One of `allowed`. */
 export function oneOf(name: string, allowed: readonly string[]): string {
   return register(

@@ -7,7 +7,7 @@ import type convict from 'convict';
 import { Redactor } from '../filter/redact.js';
 import { compileRules } from '../filter/rules.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
-import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf, patternList, ruleList, urlOrEmpty } from './formats.js';
+import { BOOLEAN, bytesFormat, intFormat, listOf, listOfOrEmpty, oneOf, patternList, ruleList, urlOrEmpty } from './formats.js';
 
 export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
@@ -84,6 +84,18 @@ export interface AgentConfig {
     enabled: boolean;
     host: string;
     port: number;
+  };
+  pressure: {
+    memoryLimitBytes: number;
+    tickMs: number;
+    upMs: number;
+    downMs: number;
+    stormWindowMs: number;
+    stormSamples: number;
+    dropTypes: EventType[];
+    rateLimitPerParentExecutable: number;
+    rateLimitPerContainer: number;
+    rateLimitPerUser: number;
   };
   console: {
     format: ConsoleFormat;
@@ -304,9 +316,9 @@ export const schema: convict.Schema<AgentConfig> = {
   },
   batch: {
     maxQueueSize: {
-      doc: 'Most records waiting for export per exporter; beyond it records are dropped and counted (queue_full).',
+      doc: 'Most records waiting for export per exporter; beyond it records are dropped and counted (queue_full). A record with full process context takes about 3 KB of memory.',
       format: intFormat(64, 16_777_216),
-      default: 65_536,
+      default: 16_384,
     },
     maxExportBatchSize: {
       doc: 'Most records in one export request.',
@@ -345,6 +357,59 @@ export const schema: convict.Schema<AgentConfig> = {
       doc: 'How often a cnproc.stats record with every counter is emitted (ms); 0 turns it off.',
       format: intFormat(0, 86_400_000),
       default: 60_000,
+    },
+  },
+  pressure: {
+    memoryLimitBytes: {
+      doc: 'Memory ceiling: resident memory at this size counts as full pressure, so the ladder sheds work before it is reached.',
+      format: bytesFormat(64 * 1_048_576, 64 * 1_073_741_824),
+      default: 268_435_456,
+      env: 'CNPROC_OTEL_MEMORY_LIMIT',
+    },
+    tickMs: {
+      doc: 'How often pressure is measured and storm windows are closed (ms).',
+      format: intFormat(10, 10_000),
+      default: 250,
+    },
+    upMs: {
+      doc: 'How long pressure must stay above a level threshold before the ladder climbs (ms).',
+      format: intFormat(0, 600_000),
+      default: 500,
+    },
+    downMs: {
+      doc: 'How long pressure must stay below a level threshold before the ladder steps down (ms): the hysteresis.',
+      format: intFormat(0, 3_600_000),
+      default: 5000,
+    },
+    stormWindowMs: {
+      doc: 'Length of a storm aggregation window (ms): one cnproc.storm record per parent and executable per window.',
+      format: intFormat(100, 600_000),
+      default: 1000,
+    },
+    stormSamples: {
+      doc: 'Pids listed as samples on a cnproc.storm record.',
+      format: intFormat(0, 100),
+      default: 5,
+    },
+    dropTypes: {
+      doc: 'Event types dropped at the top of the ladder, besides thread events (exec and exit are dropped only if listed here).',
+      format: listOfOrEmpty('pressure-drop-types', EVENT_TYPES),
+      default: ['fork', 'comm', 'sid'],
+    },
+    rateLimitPerParentExecutable: {
+      doc: 'Most events per second from the children of one parent executable (burst: twice that); 0: no limit.',
+      format: intFormat(0, 10_000_000),
+      default: 0,
+    },
+    rateLimitPerContainer: {
+      doc: 'Most events per second from one container (burst: twice that); 0: no limit.',
+      format: intFormat(0, 10_000_000),
+      default: 0,
+    },
+    rateLimitPerUser: {
+      doc: 'Most events per second from one effective user (burst: twice that); 0: no limit.',
+      format: intFormat(0, 10_000_000),
+      default: 0,
     },
   },
   metrics: {

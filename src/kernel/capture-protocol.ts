@@ -21,7 +21,9 @@ export const CTL_SUBSCRIBED = 1;
 export const CTL_INFLIGHT = 2;
 /** The socket's fd once open (-1 before), so the main thread can send IGNORE in an emergency. */
 export const CTL_FD = 3;
-export const CTL_SLOTS = 4;
+/** 1 while the pressure ladder sheds cost: no /proc reads for forks (exec still is read). */
+export const CTL_SHED = 4;
+export const CTL_SLOTS = 5;
 
 export const RECORD_HEADER = 4;
 export const RECORD_TRUNCATED = 1;

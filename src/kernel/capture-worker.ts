@@ -12,6 +12,7 @@ import {
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
+  CTL_SHED,
   CTL_STOP,
   CTL_SUBSCRIBED,
   RECORD_HEADER,
@@ -93,7 +94,7 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
     reader.execSnapshot(data.getInt32(u + abi.U_PROCESS_TGID, true), attachments);
-  } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork) {
+  } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork && Atomics.load(control, CTL_SHED) === 0) {
     const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
     const childTgid = data.getInt32(u + abi.U_FORK_CHILD_TGID, true);
     if (childPid === childTgid) reader.forkSnapshot(childTgid, attachments);

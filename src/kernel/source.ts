@@ -12,6 +12,7 @@ import {
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
+  CTL_SHED,
   CTL_SLOTS,
   CTL_STOP,
   CTL_SUBSCRIBED,
@@ -232,6 +233,16 @@ export class ProcEventSource {
       if (err !== 0) throw new CaptureError(`re-subscribing failed: errno ${err}`, 'internal');
       this.info_ = { ...info, mask: masks.mask };
     }
+  }
+
+  /** Datagrams the capture thread has handed over and the main thread has not decoded yet, right now. */
+  backlog(): number {
+    return Atomics.load(this.control, CTL_INFLIGHT);
+  }
+
+  /** Sheds cost under pressure: while on, the capture thread skips /proc reads for forks. */
+  setShed(on: boolean): void {
+    Atomics.store(this.control, CTL_SHED, on ? 1 : 0);
   }
 
   /** How the kernel subscription was made (mode, mask, receive buffer obtained). */

@@ -6,13 +6,17 @@ import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
 import type { HrTime } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
+import type { StormSummary } from '../pressure/aggregator.js';
+import type { PressureStats } from '../pressure/pressure.js';
 import type { EnricherStats } from '../process/enricher.js';
+import { isoNanos } from '../util/time.js';
 import type { ProcessorStats } from './accounting-processor.js';
 
 export interface AgentCounters {
   capture: CaptureStats;
   process: EnricherStats;
   exporters: ProcessorStats[];
+  pressure: PressureStats;
 }
 
 function malformed(s: CaptureStats): number {
@@ -42,7 +46,9 @@ export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime
   const ne = exportDrops(now.exporters);
   const queueFull = d(pe.queueFull, ne.queueFull);
   const failed = d(pe.failed, ne.failed);
-  if (kernel + gaps + handoff + mal + queueFull + failed === 0) return null;
+  const rate = d(prev.pressure.dropped.rate_limit, now.pressure.dropped.rate_limit);
+  const priority = d(prev.pressure.dropped.priority, now.pressure.dropped.priority);
+  if (kernel + gaps + handoff + mal + queueFull + failed + rate + priority === 0) return null;
   const parts: string[] = [];
   if (kernel) parts.push(`${kernel} dropped by the kernel`);
   if (gaps) parts.push(`${gaps} missing from kernel sequence numbers`);
@@ -50,6 +56,8 @@ export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime
   if (mal) parts.push(`${mal} malformed datagrams`);
   if (queueFull) parts.push(`${queueFull} records dropped (export queue full)`);
   if (failed) parts.push(`${failed} records in failed exports`);
+  if (rate) parts.push(`${rate} dropped by rate limits`);
+  if (priority) parts.push(`${priority} low-priority events dropped under pressure`);
   return {
     eventName: 'cnproc.loss',
     timestamp: time,
@@ -64,6 +72,8 @@ export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime
       'cnproc.loss.malformed': mal,
       'cnproc.loss.export_queue_full': queueFull,
       'cnproc.loss.export_failed': failed,
+      'cnproc.loss.rate_limit': rate,
+      'cnproc.loss.priority': priority,
     },
   };
 }
@@ -95,6 +105,38 @@ export function statsRecord(now: AgentCounters, time: HrTime): LogRecord {
       'cnproc.stats.processes_evicted': now.process.evicted,
       'cnproc.stats.exported': exported,
       'cnproc.stats.export_dropped': dropped,
+      'cnproc.stats.aggregated': now.pressure.aggregated,
+      'cnproc.pressure.level': now.pressure.level,
+    },
+  };
+}
+
+/** One closed storm window as a record. */
+export function stormRecord(s: StormSummary, level: number): LogRecord {
+  const c = s.counts;
+  return {
+    eventName: 'cnproc.storm',
+    timestamp: s.last,
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    body: `storm: ${s.total} events (fork ${c.fork}, exec ${c.exec}, exit ${c.exit}, comm ${c.comm}, sid ${c.sid}) of ${s.executable ?? '?'} under ${s.parentExecutable ?? '?'} (pid ${s.parentPid ?? '?'}) in ${(s.windowMs / 1000).toFixed(1)} s`,
+    attributes: {
+      'cnproc.event.name': 'cnproc.storm',
+      ...(s.parentPid !== null ? { 'cnproc.storm.parent.pid': s.parentPid } : {}),
+      ...(s.parentEntityId !== null ? { 'cnproc.storm.parent_entity_id': s.parentEntityId } : {}),
+      ...(s.parentExecutable !== null ? { 'cnproc.storm.parent.executable.path': s.parentExecutable } : {}),
+      ...(s.executable !== null ? { 'cnproc.storm.executable.path': s.executable } : {}),
+      'cnproc.storm.count.fork': c.fork,
+      'cnproc.storm.count.exec': c.exec,
+      'cnproc.storm.count.exit': c.exit,
+      'cnproc.storm.count.comm': c.comm,
+      'cnproc.storm.count.sid': c.sid,
+      'cnproc.storm.count.total': s.total,
+      'cnproc.storm.first_time': isoNanos(s.first),
+      'cnproc.storm.last_time': isoNanos(s.last),
+      'cnproc.storm.sample_pids': s.samplePids,
+      'cnproc.storm.window_ms': Math.round(s.windowMs),
+      'cnproc.pressure.level': level,
     },
   };
 }

@@ -16,6 +16,7 @@ export function renderAttributesMarkdown(): string {
     ...Object.values(EVENT_NAMES).map((n) => `- \`${n}\``),
     '- `cnproc.loss` (WARN): events lost since the last report, with counts by cause',
     '- `cnproc.stats` (INFO): every counter, periodically (`stats.intervalMs`)',
+    '- `cnproc.storm` (WARN): fork/exec/exit of one parent and executable, aggregated over a window under pressure',
     '',
     'Severity: INFO for normal events; WARN for a non-zero exit or signal death, a ptrace attach, an',
     'unknown event type and loss; ERROR for a core dump. Timestamp: the kernel time of the event',

@@ -10,7 +10,7 @@ import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
 import { isoNanos } from '../util/time.js';
 
-export type AttrType = 'string' | 'int' | 'boolean' | 'string[]';
+export type AttrType = 'string' | 'int' | 'boolean' | 'string[]' | 'int[]';
 
 export interface AttrDoc {
   type: AttrType;
@@ -130,6 +130,32 @@ export const ATTRIBUTE_DOCS = {
     on: 'cnproc.loss',
     brief: 'Records in exports that failed or timed out, since the last report.',
   },
+  'cnproc.loss.rate_limit': { type: 'int', on: 'cnproc.loss', brief: 'Events dropped by a rate limit since the last report.' },
+  'cnproc.loss.priority': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'Events of low-priority types dropped at the top of the pressure ladder since the last report.',
+  },
+  'cnproc.storm.parent.pid': { type: 'int', on: 'cnproc.storm', brief: 'Parent of the storming processes.' },
+  'cnproc.storm.parent_entity_id': { type: 'string', on: 'cnproc.storm', brief: "The parent's cnproc.process.entity_id." },
+  'cnproc.storm.parent.executable.path': { type: 'string', on: 'cnproc.storm', brief: "The parent's executable." },
+  'cnproc.storm.executable.path': { type: 'string', on: 'cnproc.storm', brief: 'Executable of the storming processes.' },
+  'cnproc.storm.count.fork': { type: 'int', on: 'cnproc.storm', brief: 'Fork events aggregated in the window.' },
+  'cnproc.storm.count.exec': { type: 'int', on: 'cnproc.storm', brief: 'Exec events aggregated in the window.' },
+  'cnproc.storm.count.exit': { type: 'int', on: 'cnproc.storm', brief: 'Exit events aggregated in the window.' },
+  'cnproc.storm.count.comm': { type: 'int', on: 'cnproc.storm', brief: 'Comm changes aggregated in the window.' },
+  'cnproc.storm.count.sid': { type: 'int', on: 'cnproc.storm', brief: 'setsid events aggregated in the window.' },
+  'cnproc.storm.count.total': { type: 'int', on: 'cnproc.storm', brief: 'All events aggregated in the window.' },
+  'cnproc.storm.first_time': { type: 'string', on: 'cnproc.storm', brief: 'Kernel time of the first aggregated event, ISO 8601.' },
+  'cnproc.storm.last_time': { type: 'string', on: 'cnproc.storm', brief: 'Kernel time of the last aggregated event, ISO 8601.' },
+  'cnproc.storm.sample_pids': { type: 'int[]', on: 'cnproc.storm', brief: 'A few of the process ids.' },
+  'cnproc.storm.window_ms': { type: 'int', on: 'cnproc.storm', brief: 'How long the window was open.' },
+  'cnproc.pressure.level': {
+    type: 'int',
+    on: 'cnproc.storm, cnproc.stats',
+    brief: 'Pressure ladder level: 0 normal, 1 shed, 2 aggregate, 3 drop.',
+  },
+  'cnproc.stats.aggregated': { type: 'int', on: 'cnproc.stats', brief: 'Events absorbed into cnproc.storm records since start.' },
   'cnproc.stats.datagrams': { type: 'int', on: 'cnproc.stats', brief: 'Datagrams read from the socket since start.' },
   'cnproc.stats.delivered': { type: 'int', on: 'cnproc.stats', brief: 'Events decoded and passed on since start.' },
   'cnproc.stats.filtered': { type: 'int', on: 'cnproc.stats', brief: 'Events dropped because the configuration did not want them.' },

@@ -13,6 +13,7 @@ import { processDefaults } from '../config/defaults.js';
 import type { EventFilter } from '../filter/filter.js';
 import type { HrTime, ProcEvent } from '../kernel/events.js';
 import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
+import { PASS, type PressureStage } from '../pressure/pressure.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
 import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
@@ -38,6 +39,10 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   names?: { userName(uid: number): string | undefined; groupName(gid: number): string | undefined };
   /** Decides which events become records (after enrichment); dropped ones are counted by the filter. */
   filter?: EventFilter;
+  /** Rate limits, ladder and storm aggregation (after the filter); its stats count what it holds back. */
+  pressure?: PressureStage;
+  /** Called before each batch with the current time (ms, performance clock): the agent re-reads pressure here, so the ladder reacts even when a backlog starves timers. */
+  onBatchStart?: (nowMs: number) => void;
   /** Called with each batch after its records were emitted (e.g. for console output or tests). */
   onEnriched?: (events: readonly EnrichedEvent[]) => void;
 }
@@ -85,9 +90,12 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   let filtered = 0;
   let filter = opts.filter ?? null;
   let lastEventTime: HrTime | null = null;
+  const pressure = opts.pressure;
 
   const onEvents = (events: ProcEvent[]): void => {
     const observed = nowHrTime();
+    const nowMs = performance.now();
+    opts.onBatchStart?.(nowMs);
     batch.length = 0;
     if (events.length > 0) lastEventTime = (events[events.length - 1] as ProcEvent).time;
     for (let i = 0; i < events.length; i++) {
@@ -99,6 +107,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
         filtered++;
         continue;
       }
+      if (pressure !== undefined && pressure.decide(x, nowMs) !== PASS) continue;
       logger.emit(toLogRecord(x, ctx, observed));
       emitted++;
       batch.push(x);

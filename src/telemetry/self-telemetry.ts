@@ -16,6 +16,7 @@ import { MALFORMED_REASONS } from '../kernel/decode.js';
 import type { HrTime } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
 import type { ProcessorStats } from '../otel/accounting-processor.js';
+import type { PressureStats } from '../pressure/pressure.js';
 import type { EnricherStats } from '../process/enricher.js';
 
 export interface TelemetrySnapshot {
@@ -28,6 +29,7 @@ export interface TelemetrySnapshot {
   filtered: number;
   lastEventTime: HrTime | null;
   subscribed: boolean;
+  pressure: PressureStats;
 }
 
 export interface SelfTelemetryOptions {
@@ -112,6 +114,30 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     '{record}',
     (r, s) => {
       for (const e of s.exporters) r.observe(e.stats.queued + e.stats.inFlight, { exporter: e.name });
+    },
+  ],
+  [
+    'cnproc.pressure.level',
+    'gauge',
+    'Pressure ladder level: 0 normal, 1 shed, 2 aggregate, 3 drop',
+    '1',
+    (r, s) => r.observe(s.pressure.level),
+  ],
+  [
+    'cnproc.events.aggregated',
+    'counter',
+    'Events absorbed into cnproc.storm records',
+    '{event}',
+    (r, s) => r.observe(s.pressure.aggregated),
+  ],
+  [
+    'cnproc.events.shed',
+    'counter',
+    'Events dropped on purpose under pressure, by reason',
+    '{event}',
+    (r, s) => {
+      r.observe(s.pressure.dropped.rate_limit, { reason: 'rate_limit' });
+      r.observe(s.pressure.dropped.priority, { reason: 'priority' });
     },
   ],
   ['cnproc.process_table.size', 'gauge', 'Processes in the process table', '{process}', (r, s) => r.observe(s.process.processes)],

@@ -86,6 +86,7 @@ const TYPE_OF: Record<string, (v: unknown) => boolean> = {
   int: (v) => Number.isInteger(v),
   boolean: (v) => typeof v === 'boolean',
   'string[]': (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  'int[]': (v) => Array.isArray(v) && v.every((x) => Number.isInteger(x)),
 };
 
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
@@ -99,12 +100,72 @@ test('every attribute emitted for every event kind is documented, with its docum
       seen.add(k);
     }
   }
-  const own = Object.keys(ATTRIBUTE_DOCS).filter((k) => !k.startsWith('cnproc.loss.') && !k.startsWith('cnproc.stats.'));
+  // The agent's own records (cnproc.loss, cnproc.stats, cnproc.storm) are checked elsewhere.
+  const own = Object.entries(ATTRIBUTE_DOCS)
+    .filter(([, d]) => !d.on.startsWith('cnproc.'))
+    .map(([k]) => k);
   assert.deepEqual(
     own.filter((k) => !seen.has(k)),
     ['process.exit.code'],
     'every documented event attribute is produced by some sample (exit.code is absent for a signal death)',
   );
+});
+
+test('the agent’s own records carry only documented attributes of the documented types', async () => {
+  const { lossRecord, statsRecord, stormRecord } = await import('../../src/otel/agent-records.js');
+  const zero = {
+    capture: {
+      datagrams: 0,
+      delivered: 0,
+      unknown: 0,
+      acks: 0,
+      malformed: { short: 0, truncated: 0, nlmsg_len: 0, nlmsg_error: 0, nlmsg_noop: 0, nlmsg_type: 0, cn_id: 0, cn_len: 0 },
+      filtered: 0,
+      handoffDropped: 0,
+      inFlight: 0,
+      enobufs: 0,
+      seqGaps: 0,
+      seqGapsExact: true,
+      kernelDrops: 0,
+      generated: 0,
+      socketQueuedBytes: 0,
+    },
+    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
+    exporters: [],
+    pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
+  };
+  const more = {
+    ...zero,
+    capture: { ...zero.capture, kernelDrops: 5 },
+    pressure: { ...zero.pressure, dropped: { rate_limit: 2, priority: 1 } },
+  };
+  const recs = [
+    lossRecord(zero, more, [1, 0]),
+    statsRecord(more, [1, 0]),
+    stormRecord(
+      {
+        parentPid: 1,
+        parentEntityId: 'p',
+        parentExecutable: '/usr/bin/make',
+        executable: '/usr/bin/cc',
+        counts: { fork: 1, exec: 1, exit: 1, comm: 0, sid: 0 },
+        total: 3,
+        first: [1, 0],
+        last: [2, 0],
+        samplePids: [5, 6],
+        windowMs: 1000,
+      },
+      2,
+    ),
+  ];
+  for (const r of recs) {
+    assert.ok(r);
+    for (const [k, v] of Object.entries(r.attributes ?? {})) {
+      const doc = (ATTRIBUTE_DOCS as Record<string, { type: string }>)[k];
+      assert.ok(doc, `${k} is not in ATTRIBUTE_DOCS`);
+      assert.ok(TYPE_OF[doc.type]?.(v), `${k}: ${JSON.stringify(v)} is not ${doc.type}`);
+    }
+  }
 });
 
 test('docs/attributes.md is generated from the mapping (run npm run docs:attributes)', () => {

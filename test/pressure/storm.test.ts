@@ -1,0 +1,136 @@
+/**
+ * Fork storms against the running agent (root): 200,000 processes from stress-ng. With a slow
+ * collector the ladder engages and recovers, cnproc.storm records appear, memory stays under the
+ * ceiling and the accounting adds up exactly; with a fast one nothing is lost at all.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { childPidOf, startCli } from '../helpers/cli.js';
+import { needsRoot, waitFor } from '../helpers/kernel.js';
+
+const servers: Server[] = [];
+after(() => {
+  for (const s of servers) s.close();
+});
+
+/** A collector stand-in on 127.0.0.1 that answers 200 after `delayMs` and counts storm records by content. */
+async function collector(delayMs: number): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests };
+}
+
+function accounting(
+  stderr: string,
+): Record<
+  | 'generated'
+  | 'kernel_lost'
+  | 'received'
+  | 'handoff_dropped'
+  | 'emitted'
+  | 'filtered'
+  | 'aggregated'
+  | 'rate_limited'
+  | 'priority_dropped'
+  | 'storm_records',
+  number
+> {
+  const line = /accounting: (.*)$/m.exec(stderr);
+  assert.ok(line, `no accounting line in:\n${stderr}`);
+  return Object.fromEntries(
+    (line[1] as string)
+      .split(' ')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k as string, Number(v)]),
+  ) as ReturnType<typeof accounting>;
+}
+
+function peakRss(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Runs the storm without blocking this process (the collector stand-in lives here). */
+async function storm(forksPerWorker: number): Promise<void> {
+  assert.equal(spawnSync('sh', ['-c', 'command -v stress-ng']).status, 0, 'stress-ng is needed (.ci/run installs it)');
+  const child = spawn('stress-ng', ['--fork', '2', '--fork-ops', String(forksPerWorker), '--quiet'], { stdio: 'ignore' });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  assert.equal(code, 0);
+}
+
+const common = ['--exporter', 'otlp', '--otlp-protocol', 'http/json', '--log-level', 'info'];
+
+test('slow collector: the ladder engages and recovers, storm records, bounded memory, exact accounting', {
+  timeout: 600_000,
+}, async (t) => {
+  if (!needsRoot(t)) return;
+  const c = await collector(300);
+  // A shorter hysteresis than the default 5 s keeps the test short.
+  const cfg = join(mkdtempSync(join(tmpdir(), 'cnproc-storm-')), 'storm.yaml');
+  writeFileSync(cfg, 'pressure:\n  downMs: 2000\n');
+  const agent = startCli([...common, '--otlp-endpoint', c.url, '--config', cfg], []);
+  try {
+    await waitFor('exporting', () => /exporting to OTLP/.test(agent.stderr()), 15_000);
+    await storm(100_000);
+    const pid = agent.child.pid as number;
+    await waitFor('ladder up', () => /ladder up to 2 \(aggregate\)/.test(agent.stderr()), 60_000);
+    // The storm is over: pressure falls and the ladder comes back down.
+    await waitFor('ladder back to normal', () => /ladder down to 0 \(normal\)/.test(agent.stderr()), 180_000);
+    const rss = peakRss(childPidOf(pid) ?? pid);
+    assert.ok(rss < 256 * 1048576, `peak RSS ${(rss / 1048576).toFixed(0)} MiB under the 256 MiB ceiling`);
+    t.diagnostic(`peak RSS ${(rss / 1048576).toFixed(0)} MiB`);
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  assert.equal(await agent.exited, 0);
+  const a = accounting(agent.stderr());
+  t.diagnostic(
+    agent
+      .stderr()
+      .split('\n')
+      .filter((l) => /ladder|accounting|pressure:/.test(l))
+      .join(' | '),
+  );
+  assert.ok(a.storm_records > 0, 'cnproc.storm records were made');
+  assert.ok(a.aggregated > 100_000, `aggregated ${a.aggregated}`);
+  // Every event the agent received is accounted for exactly once.
+  assert.equal(a.received, a.emitted + a.filtered + a.aggregated + a.rate_limited + a.priority_dropped, JSON.stringify(a));
+  assert.equal(a.handoff_dropped, 0);
+  // And the kernel's side: nothing generated went missing.
+  assert.equal(a.kernel_lost, 0);
+  assert.ok(a.generated >= 400_000, `generated ${a.generated}`);
+});
+
+test('fast collector: the same storm with zero kernel drops and zero agent drops', { timeout: 600_000 }, async (t) => {
+  if (!needsRoot(t)) return;
+  const c = await collector(0);
+  const agent = startCli([...common, '--otlp-endpoint', c.url], []);
+  try {
+    await waitFor('exporting', () => /exporting to OTLP/.test(agent.stderr()), 15_000);
+    await storm(100_000);
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  assert.equal(await agent.exited, 0);
+  const a = accounting(agent.stderr());
+  assert.equal(a.kernel_lost, 0);
+  assert.equal(a.handoff_dropped, 0);
+  assert.equal(a.rate_limited + a.priority_dropped, 0, 'nothing dropped in the agent');
+  assert.equal(a.received, a.emitted + a.filtered + a.aggregated);
+  assert.match(agent.stderr(), /exporter 1: \d+ exported, dropped: queue full 0, failed 0, timeout 0, shutdown 0; 0 not sent/);
+});
