@@ -7,6 +7,7 @@ import { enrichBench } from './enrich.js';
 import { exportBench } from './export.js';
 import { filterBench } from './filter.js';
 import { handoffBench } from './handoff.js';
+import { stormBench } from './storm.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   capture: captureBench,
@@ -14,6 +15,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   export: exportBench,
   filter: filterBench,
   handoff: handoffBench,
+  storm: stormBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);
