@@ -82,35 +82,14 @@ export const BOOLEAN = register(
   },
 );
 
-/** A non-empty list of distinct values from `allowed`; strings are comma-separated lists. */
-export function listOf(name: string, allowed: readonly string[]): string {
+/** A list of distinct values from `allowed` (non-empty unless `allowEmpty`); strings are comma-separated lists. */
+export function listOf(name: string, allowed: readonly string[], allowEmpty = false): string {
   return register(
     name,
     (v) => {
-      if (!Array.isArray(v) || v.length === 0) throw new Error(`must be a non-empty list of: ${allowed.join(', ')}`);
-      const seen = new Set<string>();
-      for (const item of v) {
-        if (typeof item !== 'string' || !allowed.includes(item)) {
-          throw new Error(`"${String(item)}" is not one of: ${allowed.join(', ')}`);
-        }
-        if (seen.has(item)) throw new Error(`"${item}" is listed twice`);
-        seen.add(item);
+      if (!Array.isArray(v) || (!allowEmpty && v.length === 0)) {
+        throw new Error(`must be a ${allowEmpty ? '' : 'non-empty '}list of: ${allowed.join(', ')}`);
       }
-    },
-    (s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x !== ''),
-  );
-}
-
-/** A list (possibly empty) of distinct values from `allowed`. */
-export function listOfOrEmpty(name: string, allowed: readonly string[]): string {
-  return register(
-    name,
-    (v) => {
-      if (!Array.isArray(v)) throw new Error(`must be a list of: ${allowed.join(', ')}`);
       const seen = new Set<string>();
       for (const item of v) {
         if (typeof item !== 'string' || !allowed.includes(item)) throw new Error(`"${String(item)}" is not one of: ${allowed.join(', ')}`);

@@ -7,7 +7,7 @@ import type convict from 'convict';
 import { Redactor } from '../filter/redact.js';
 import { compileRules } from '../filter/rules.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
-import { BOOLEAN, bytesFormat, intFormat, listOf, listOfOrEmpty, oneOf, patternList, ruleList, urlOrEmpty } from './formats.js';
+import { BOOLEAN, bytesFormat, intFormat, listOf, oneOf, patternList, ruleList, urlOrEmpty } from './formats.js';
 
 export const CONSOLE_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type ConsoleFormat = (typeof CONSOLE_FORMATS)[number];
@@ -393,7 +393,7 @@ export const schema: convict.Schema<AgentConfig> = {
     },
     dropTypes: {
       doc: 'Event types dropped at the top of the ladder, besides thread events (exec and exit are dropped only if listed here).',
-      format: listOfOrEmpty('pressure-drop-types', EVENT_TYPES),
+      format: listOf('pressure-drop-types', EVENT_TYPES, true),
       default: ['fork', 'comm', 'sid'],
     },
     rateLimitPerParentExecutable: {

@@ -84,6 +84,21 @@ export interface WorkerCounters {
   netlinkRmem: number;
 }
 
+/** Counters before anything happened (netlinkDrops -1: not read yet). */
+export function zeroWorkerCounters(): WorkerCounters {
+  return {
+    recvCalls: 0,
+    datagrams: 0,
+    enobufs: 0,
+    seqGaps: 0,
+    seqOutOfOrder: 0,
+    seqObserved: 0,
+    handoffDropped: 0,
+    netlinkDrops: -1,
+    netlinkRmem: 0,
+  };
+}
+
 export type WorkerMessage =
   | { type: 'ready'; info: SubscriptionInfo }
   | { type: 'batch'; buf: ArrayBuffer; count: number; counters: WorkerCounters }

@@ -20,6 +20,7 @@ import {
   type SubscriptionInfo,
   type WorkerCounters,
   type WorkerMessage,
+  zeroWorkerCounters,
 } from './capture-protocol.js';
 import { checkDatagram } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
@@ -34,17 +35,7 @@ if (!port) throw new Error('capture-worker must run as a worker thread');
 const opts = workerData as CaptureWorkerOptions;
 const control = new Int32Array(opts.control);
 
-const counters: WorkerCounters = {
-  recvCalls: 0,
-  datagrams: 0,
-  enobufs: 0,
-  seqGaps: 0,
-  seqOutOfOrder: 0,
-  seqObserved: 0,
-  handoffDropped: 0,
-  netlinkDrops: -1,
-  netlinkRmem: 0,
-};
+const counters: WorkerCounters = zeroWorkerCounters();
 const seq = new SeqGapTracker();
 
 // Staging area for the batch being built; copied into an exact-size buffer on flush. Room for a

@@ -21,6 +21,7 @@ import {
   type SubscriptionInfo,
   type WorkerCounters,
   type WorkerMessage,
+  zeroWorkerCounters,
 } from './capture-protocol.js';
 import { WallClock } from './clock.js';
 import { decodeDatagram, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
@@ -113,17 +114,7 @@ export class ProcEventSource {
   private allTypes: boolean;
   private readonly threads: boolean;
   private info_: SubscriptionInfo | null = null;
-  private worker_: WorkerCounters = {
-    recvCalls: 0,
-    datagrams: 0,
-    enobufs: 0,
-    seqGaps: 0,
-    seqOutOfOrder: 0,
-    seqObserved: 0,
-    handoffDropped: 0,
-    netlinkDrops: -1,
-    netlinkRmem: 0,
-  };
+  private worker_: WorkerCounters = zeroWorkerCounters();
   private delivered = 0;
   private unknown = 0;
   private acks = 0;
