@@ -193,10 +193,13 @@ describe('real proc connector', () => {
   test('accounting: main thread stalled, handoff drops counted, identity exact', async (t) => {
     const c = await capture(t, { handoffMaxEvents: 1024, batchMaxEvents: 128 });
     if (!c) return;
-    const loop = spawn('sh', ['-c', 'i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done'], { stdio: 'ignore' });
+    const loop = spawn('sh', ['-c', 'i=0; while [ $i -lt 3000 ]; do /bin/true; i=$((i+1)); done'], { stdio: 'ignore' });
     const done = new Promise((r) => loop.once('exit', r));
-    // Block the main thread (not the capture thread) while the storm runs.
-    const until = Date.now() + 1500;
+    // Block the main thread (not the capture thread) until the handoff is full, then a little
+    // longer so that later batches must be dropped; bounded in time on a slow machine.
+    const deadline = Date.now() + 20_000;
+    while (c.source.backlog() < 1024 - 128 && Date.now() < deadline);
+    const until = Date.now() + 500;
     while (Date.now() < until);
     await done;
     await new Promise((r) => setTimeout(r, 200));
