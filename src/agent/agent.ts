@@ -291,8 +291,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   };
 
   // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
-  // counter: the main thread's own view lags exactly when it is behind), and memory, which counts
-  // only in the upper half of the ceiling (Node alone takes ~80 MB).
+  // counter: the main thread's own view lags exactly when it is behind), and memory.
   const handoffMax = config.capture.handoffMaxEvents;
   const measure = (): number => {
     let p = running.source.backlog() / handoffMax;
@@ -300,8 +299,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       const st = proc.stats();
       p = Math.max(p, (st.queued + st.inFlight) / config.batch.maxQueueSize);
     }
-    const mem = process.memoryUsage.rss() / config.pressure.memoryLimitBytes;
-    return Math.max(p, Math.min(1, Math.max(0, (mem - 0.5) * 2)));
+    return Math.max(p, memoryPressure(process.memoryUsage.rss() / config.pressure.memoryLimitBytes));
   };
   const emitStorms = (storms: StormSummary[]): void => {
     for (const st of storms) ownLogger.emit(stormRecord(st, pressure.level));
@@ -389,6 +387,18 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   await telemetry?.stop();
   detach();
   return code;
+}
+
+/**
+ * Memory's share of the pressure, from resident size over the ceiling. It starts at half the
+ * ceiling (Node alone takes ~80 MB) and can push the ladder up to "aggregate" (just under 0.8),
+ * which is what frees memory in a storm; only at 98 % of the ceiling does it force "drop". RSS
+ * includes garbage V8 has not returned yet, so it must not drop events on its own much earlier.
+ */
+export function memoryPressure(fraction: number): number {
+  if (fraction >= 0.98) return 1;
+  if (fraction <= 0.5) return 0;
+  return Math.min(0.79, ((fraction - 0.5) / 0.4) * 0.79);
 }
 
 function sameExceptEvents(a: AgentConfig['capture'], b: AgentConfig['capture']): boolean {

