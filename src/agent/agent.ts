@@ -390,15 +390,15 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
 }
 
 /**
- * Memory's share of the pressure, from resident size over the ceiling. It starts at half the
- * ceiling (Node alone takes ~80 MB) and can push the ladder up to "aggregate" (just under 0.8),
- * which is what frees memory in a storm; only at 98 % of the ceiling does it force "drop". RSS
+ * Memory's share of the pressure, from resident size over the ceiling. It starts at 40 % of the
+ * ceiling (Node alone takes ~80 MB) and can push the ladder up to "aggregate" (just under 0.8,
+ * reached at 85 %), which is what frees memory in a storm; only at 95 % does it force "drop". RSS
  * includes garbage V8 has not returned yet, so it must not drop events on its own much earlier.
  */
 export function memoryPressure(fraction: number): number {
-  if (fraction >= 0.98) return 1;
-  if (fraction <= 0.5) return 0;
-  return Math.min(0.79, ((fraction - 0.5) / 0.4) * 0.79);
+  if (fraction >= 0.95) return 1;
+  if (fraction <= 0.4) return 0;
+  return Math.min(0.79, ((fraction - 0.4) / 0.45) * 0.79);
 }
 
 function sameExceptEvents(a: AgentConfig['capture'], b: AgentConfig['capture']): boolean {

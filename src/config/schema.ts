@@ -316,9 +316,9 @@ export const schema: convict.Schema<AgentConfig> = {
   },
   batch: {
     maxQueueSize: {
-      doc: 'Most records waiting for export per exporter; beyond it records are dropped and counted (queue_full). A record with full process context takes about 3 KB of memory.',
+      doc: 'Most records waiting for export per exporter; beyond it records are dropped and counted (queue_full). A record with full process context takes about 5 KB of memory.',
       format: intFormat(64, 16_777_216),
-      default: 16_384,
+      default: 8192,
     },
     maxExportBatchSize: {
       doc: 'Most records in one export request.',
