@@ -2,27 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeLoss, lossDelta, maskNames } from '../../src/agent/report.js';
 import * as abi from '../../src/kernel/abi.js';
-import type { CaptureStats } from '../../src/kernel/source.js';
+import { captureStats } from '../helpers/stats.js';
 
-function stats(over: Partial<CaptureStats> = {}): CaptureStats {
-  return {
-    datagrams: 0,
-    delivered: 0,
-    unknown: 0,
-    acks: 0,
-    malformed: { short: 0, truncated: 0, nlmsg_len: 0, nlmsg_error: 0, nlmsg_noop: 0, nlmsg_type: 0, cn_id: 0, cn_len: 0 },
-    filtered: 0,
-    handoffDropped: 0,
-    inFlight: 0,
-    enobufs: 0,
-    seqGaps: 0,
-    seqGapsExact: true,
-    kernelDrops: 0,
-    generated: 0,
-    socketQueuedBytes: 0,
-    ...over,
-  };
-}
+const stats = captureStats;
 
 test('no loss, no line', () => {
   assert.equal(lossDelta(stats(), stats({ delivered: 100 })), null);

@@ -7,6 +7,7 @@ import { ATTRIBUTE_DOCS, type MappingContext, recordAttributes } from '../../src
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+import { captureStats } from '../helpers/stats.js';
 
 const ctx: MappingContext = {
   userName: (uid) => ({ 0: 'root', 1000: 'alice' })[uid],
@@ -114,22 +115,7 @@ test('every attribute emitted for every event kind is documented, with its docum
 test('the agent’s own records carry only documented attributes of the documented types', async () => {
   const { lossRecord, statsRecord, stormRecord } = await import('../../src/otel/agent-records.js');
   const zero = {
-    capture: {
-      datagrams: 0,
-      delivered: 0,
-      unknown: 0,
-      acks: 0,
-      malformed: { short: 0, truncated: 0, nlmsg_len: 0, nlmsg_error: 0, nlmsg_noop: 0, nlmsg_type: 0, cn_id: 0, cn_len: 0 },
-      filtered: 0,
-      handoffDropped: 0,
-      inFlight: 0,
-      enobufs: 0,
-      seqGaps: 0,
-      seqGapsExact: true,
-      kernelDrops: 0,
-      generated: 0,
-      socketQueuedBytes: 0,
-    },
+    capture: captureStats(),
     process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
     exporters: [],
     pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
