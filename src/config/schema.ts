@@ -374,7 +374,7 @@ export const schema: convict.Schema<AgentConfig> = {
     upMs: {
       doc: 'How long pressure must stay above a level threshold before the ladder climbs (ms).',
       format: intFormat(0, 600_000),
-      default: 500,
+      default: 200,
     },
     downMs: {
       doc: 'How long pressure must stay below a level threshold before the ladder steps down (ms): the hysteresis.',
