@@ -44,3 +44,26 @@ export function netlinkDropsOf(pid: number): number {
   }
   return drops;
 }
+
+/**
+ * CPU seconds per thread of a process, summed by thread name (/proc/<pid>/task/<tid>/stat and
+ * comm) and nice value: tells the capture thread (the one thread the agent runs at a negative nice)
+ * from the main thread, V8's GC helpers and libuv's pool, which Node all names "node".
+ */
+export function threadUsageOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Field 19 (nice) is index 16 after "pid (comm) ".
+      const nice = Number(fields[16]);
+      const comm = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
+      const name = nice !== 0 ? `${comm} (nice ${nice})` : comm;
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICK);
+    } catch {
+      // thread exited meanwhile
+    }
+  }
+  return out;
+}

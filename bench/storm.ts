@@ -5,13 +5,13 @@
  * measured the same way. Writes an SVG of the storm figures to docs/storm.svg.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forkstatTotal } from './capture.js';
 import { ensureDebianPackages } from './ensure-tools.js';
-import { netlinkDropsOf, usageOf } from './proc-usage.js';
+import { netlinkDropsOf, threadUsageOf, usageOf } from './proc-usage.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const RECEIVER = fileURLToPath(new URL('./count-receiver.js', import.meta.url));
@@ -39,9 +39,16 @@ async function receiver(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 async function startAgent(url: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, '--exporter', 'otlp', '--otlp-endpoint', url, '--metrics-port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const nodeArgs = (process.env.STORM_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // A spool of its own (same disk as the default one, so the same cost), left by no earlier run.
+  const spool = mkdtempSync(join(tmpdir(), 'cnproc-bench-spool-'));
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, '--exporter', 'otlp', '--otlp-endpoint', url, '--metrics-port', '0', '--spool-dir', spool],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     err += d;
@@ -51,6 +58,7 @@ async function startAgent(url: string): Promise<{ child: ChildProcess; stderr: (
     if (Date.now() > until) throw new Error(`agent did not start:\n${err}`);
     await sleep(50);
   }
+  child.once('exit', () => rmSync(spool, { recursive: true, force: true }));
   return { child, stderr: () => err };
 }
 
@@ -115,10 +123,30 @@ async function storm(forkOps: number, dir: string): Promise<StormRow> {
   };
 }
 
-/** Two python workers each spawning /bin/true at `perWorker` per second for `seconds`. */
-function steadyExecs(perWorker: number, seconds: number): ChildProcess[] {
-  const code = `import os,time\nn=${perWorker}\nt0=time.monotonic()\ni=0\nwhile True:\n  t=time.monotonic()-t0\n  if t>=${seconds}: break\n  if i < t*n:\n    pid=os.posix_spawn('/bin/true',['true'],{})\n    os.waitpid(pid,0)\n    i+=1\n  else:\n    time.sleep(0.0005)\nprint(i)`;
-  return [0, 1].map(() => spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] }));
+const SPAWNER_SRC = fileURLToPath(new URL('../../bench/spawner.c', import.meta.url));
+
+/** Compiles bench/spawner.c (a paced fork+exec load) into `dir`; returns the binary's path. */
+function buildSpawner(dir: string): string {
+  const bin = join(dir, 'spawner');
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, SPAWNER_SRC], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ${SPAWNER_SRC} failed:\n${r.stderr}`);
+  return bin;
+}
+
+interface SpawnerResult {
+  execsPerSec: number;
+  /** Wall time of the run (spawner start to its exit). */
+  seconds: number;
+  lateMaxMs: number;
+  line: string;
+}
+
+/** Runs the spawner: `workers` processes, each fork+exec+wait of /bin/true `perWorker` times a second. */
+async function paced(bin: string, workers: number, perWorker: number, seconds: number): Promise<SpawnerResult> {
+  const child = spawn(bin, [String(workers), String(perWorker), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const t0 = performance.now();
+  const m = await lineOf(child, 'stdout', /spawned \d+ in [\d.]+ s: ([\d.]+) exec\/s .*late: max ([\d.]+) ms.*\n/, (seconds + 60) * 1000);
+  return { execsPerSec: Number(m[1]), seconds: (performance.now() - t0) / 1000, lateMaxMs: Number(m[2]), line: m[0].trim() };
 }
 
 function kauditdPid(): number | null {
@@ -127,47 +155,56 @@ function kauditdPid(): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-async function steady(
-  seconds: number,
-): Promise<{ agentPct: number; auditPct: number; kauditdPct: number; execsPerSec: number; agentAcc: Record<string, number> }> {
-  // Agent alone.
+/** CPU % of one core used by `pids` (summed) while `work` runs. */
+async function cpuDuring(pids: number[], work: () => Promise<SpawnerResult>): Promise<{ pct: number[]; run: SpawnerResult }> {
+  const u0 = pids.map((p) => usageOf(p).cpuSeconds);
+  const t0 = performance.now();
+  const run = await work();
+  const u1 = pids.map((p) => usageOf(p).cpuSeconds);
+  const wall = (performance.now() - t0) / 1000;
+  return { pct: pids.map((_, i) => (100 * ((u1[i] as number) - (u0[i] as number))) / wall), run };
+}
+
+interface SteadyRound {
+  load: string;
+  agent: { pct: number; receiverPct: number; run: SpawnerResult; acc: Record<string, number>; threads: Record<string, number> };
+  audit: { auditdPct: number; kauditdPct: number; run: SpawnerResult };
+}
+
+/**
+ * One round at a steady exec rate: the agent alone (its OTLP receiver measured apart, not charged
+ * to the agent), then auditd with one execve rule alone; each over the same paced load.
+ */
+async function steadyRound(bin: string, perWorker: number, seconds: number): Promise<SteadyRound> {
+  const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const rx = await receiver();
   const agent = await startAgent(rx.url);
   await sleep(1000);
-  let u0 = usageOf(agent.child.pid as number);
-  let t0 = performance.now();
-  let ws = steadyExecs(800, seconds);
-  const counts = await Promise.all(ws.map((w) => lineOf(w, 'stdout', /(\d+)/, (seconds + 30) * 1000)));
-  let u1 = usageOf(agent.child.pid as number);
-  const wall = (performance.now() - t0) / 1000;
-  const agentPct = (100 * (u1.cpuSeconds - u0.cpuSeconds)) / wall;
-  const execsPerSec = counts.reduce((n, m) => n + Number(m[1]), 0) / wall;
-  const agentAcc = await stopAgent(agent);
+  const apid = agent.child.pid as number;
+  const th0 = threadUsageOf(apid);
+  const a = await cpuDuring([apid, rx.child.pid as number], () => paced(bin, 2, perWorker, seconds));
+  const th1 = threadUsageOf(apid);
+  const wall = a.run.seconds;
+  const threads: Record<string, number> = {};
+  for (const [name, cpu] of th1) threads[name] = (100 * (cpu - (th0.get(name) ?? 0))) / wall;
+  const acc = await stopAgent(agent);
   rx.child.kill('SIGTERM');
 
-  // auditd + kauditd with one execve rule, agent stopped.
   spawnSync('auditctl', ['-D']);
   const auditd = spawn('auditd', ['-n', '-f'], { stdio: 'ignore' });
   await sleep(1500);
   spawnSync('auditctl', ['-a', 'always,exit', '-F', 'arch=b64', '-S', 'execve', '-k', 'cnproc-bench']);
   const kpid = kauditdPid();
-  u0 = usageOf(auditd.pid as number);
-  const k0 = kpid ? usageOf(kpid) : null;
-  t0 = performance.now();
-  ws = steadyExecs(800, seconds);
-  await Promise.all(ws.map((w) => lineOf(w, 'stdout', /(\d+)/, (seconds + 30) * 1000)));
-  u1 = usageOf(auditd.pid as number);
-  const k1 = kpid ? usageOf(kpid) : null;
-  const wall2 = (performance.now() - t0) / 1000;
+  const pids = kpid ? [auditd.pid as number, kpid] : [auditd.pid as number];
+  const b = await cpuDuring(pids, () => paced(bin, 2, perWorker, seconds));
   spawnSync('auditctl', ['-D']);
+  const auditdDone = new Promise((r) => auditd.once('exit', r));
   auditd.kill('SIGTERM');
-  await sleep(500);
+  await auditdDone;
   return {
-    agentPct,
-    auditPct: (100 * (u1.cpuSeconds - u0.cpuSeconds)) / wall2,
-    kauditdPct: k0 && k1 ? (100 * (k1.cpuSeconds - k0.cpuSeconds)) / wall2 : Number.NaN,
-    execsPerSec,
-    agentAcc,
+    load,
+    agent: { pct: a.pct[0] as number, receiverPct: a.pct[1] as number, run: a.run, acc, threads },
+    audit: { auditdPct: b.pct[0] as number, kauditdPct: kpid ? (b.pct[1] as number) : Number.NaN, run: b.run },
   };
 }
 
@@ -201,32 +238,76 @@ function svg(rows: StormRow[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${body}<text x="10" y="${h - 5}" font-size="10">events per stress-ng fork storm (2 workers); npm run bench -- storm</text></svg>\n`;
 }
 
+/**
+ * `npm run bench -- storm [N ...]`: storms of 2 x N forks, then the steady-rate comparison.
+ * `npm run bench -- storm steady`: the steady-rate comparison only. Environment: STEADY_SECONDS
+ * (20), STEADY_ROUNDS (2, alternating agent and auditd), STEADY_PER_WORKER (800 exec/s),
+ * STORM_AGENT_NODE_ARGS (extra node flags for the agent, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
+ */
 export async function stormBench(args: string[]): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the storm benchmark needs root');
-  ensureDebianPackages({ 'stress-ng': 'stress-ng', forkstat: 'forkstat', auditctl: 'auditd', python3: 'python3' });
-  const sizes = args.length ? args.map(Number) : [10_000, 40_000, 100_000];
+  ensureDebianPackages({
+    'stress-ng': 'stress-ng',
+    forkstat: 'forkstat',
+    auditctl: 'auditd',
+    cc: 'gcc',
+    '/usr/include/stdio.h': 'libc6-dev',
+  });
+  const steadyOnly = args[0] === 'steady';
+  const sizes = steadyOnly ? [] : args.length ? args.map(Number) : [10_000, 40_000, 100_000];
   const dir = mkdtempSync(join(tmpdir(), 'cnproc-storm-'));
-  const rows: StormRow[] = [];
-  for (const n of sizes) {
-    process.stderr.write(`storm: 2 workers x ${n} forks ...\n`);
-    rows.push(await storm(n, dir));
-  }
   const f = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '?' : Math.round(x).toLocaleString('en-US'));
-  const lines = [
-    '| storm (processes) | generated | received | kernel drops | exported one by one | aggregated | dropped in agent | export drops | agent CPU s | agent peak RSS MiB | forkstat received | forkstat kernel drops | forkstat CPU s | forkstat peak RSS MiB |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => {
-      const a = r.acc;
-      const dropped = (a.handoff_dropped ?? 0) + (a.rate_limited ?? 0) + (a.priority_dropped ?? 0);
-      return `| ${f(r.processes)} | ${f(a.generated)} | ${f(a.received)} | ${f(a.kernel_lost)} | ${f(a.emitted)} | ${f(a.aggregated)} | ${f(dropped)} | ${f(a.export_dropped)} | ${r.agentCpu.toFixed(2)} | ${r.agentRss.toFixed(0)} | ${f(r.forkstat.received)} | ${f(r.forkstat.drops)} | ${r.forkstat.cpu.toFixed(2)} | ${r.forkstat.rss.toFixed(0)} |`;
+  if (sizes.length > 0) {
+    const rows: StormRow[] = [];
+    for (const n of sizes) {
+      process.stderr.write(`storm: 2 workers x ${n} forks (load ${readFileSync('/proc/loadavg', 'latin1').slice(0, 14)}) ...\n`);
+      rows.push(await storm(n, dir));
+    }
+    const lines = [
+      '| storm (processes) | generated | received | kernel drops | exported one by one | aggregated | dropped in agent | export drops | agent CPU s | agent peak RSS MiB | forkstat received | forkstat kernel drops | forkstat CPU s | forkstat peak RSS MiB |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => {
+        const a = r.acc;
+        const dropped = (a.handoff_dropped ?? 0) + (a.rate_limited ?? 0) + (a.priority_dropped ?? 0);
+        return `| ${f(r.processes)} | ${f(a.generated)} | ${f(a.received)} | ${f(a.kernel_lost)} | ${f(a.emitted)} | ${f(a.aggregated)} | ${f(dropped)} | ${f(a.export_dropped)} | ${r.agentCpu.toFixed(2)} | ${r.agentRss.toFixed(0)} | ${f(r.forkstat.received)} | ${f(r.forkstat.drops)} | ${r.forkstat.cpu.toFixed(2)} | ${r.forkstat.rss.toFixed(0)} |`;
+      }),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    writeFileSync(fileURLToPath(new URL('../../docs/storm.svg', import.meta.url)), svg(rows));
+  }
+
+  const bin = buildSpawner(dir);
+  const seconds = Number(process.env.STEADY_SECONDS ?? 20);
+  const roundsN = Number(process.env.STEADY_ROUNDS ?? 2);
+  const perWorker = Number(process.env.STEADY_PER_WORKER ?? 800);
+  const rounds: SteadyRound[] = [];
+  for (let i = 0; i < roundsN; i++) {
+    process.stderr.write(`steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, then auditd ...\n`);
+    rounds.push(await steadyRound(bin, perWorker, seconds));
+  }
+  const p = (x: number): string => (Number.isNaN(x) ? '?' : x.toFixed(1));
+  const out = [
+    '',
+    '| round | load avg (1/5/15 min) | exec/s (agent run) | agent CPU % | agent µs/exec | OTLP receiver CPU % (not charged) | exec/s (auditd run) | auditd CPU % | kauditd CPU % | auditd + kauditd CPU % | auditd + kauditd µs/exec | agent / (auditd + kauditd), per exec |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rounds.map((r, i) => {
+      const audit = r.audit.auditdPct + r.audit.kauditdPct;
+      // CPU per exec as well as CPU %: when the machine is shared the spawner may fall short of
+      // its target, and by different amounts in the two runs; per exec compares like with like.
+      const agentUs = (1e4 * r.agent.pct) / r.agent.run.execsPerSec;
+      const auditUs = (1e4 * audit) / r.audit.run.execsPerSec;
+      return `| ${i + 1} | ${r.load} | ${f(r.agent.run.execsPerSec)} | ${p(r.agent.pct)} | ${f(agentUs)} | ${p(r.agent.receiverPct)} | ${f(r.audit.run.execsPerSec)} | ${p(r.audit.auditdPct)} | ${p(r.audit.kauditdPct)} | ${p(audit)} | ${f(auditUs)} | ${(agentUs / auditUs).toFixed(2)} |`;
     }),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  writeFileSync(fileURLToPath(new URL('../../docs/storm.svg', import.meta.url)), svg(rows));
-  process.stderr.write('steady 1,600 exec/s: agent, then auditd ...\n');
-  const s = await steady(Number(process.env.STEADY_SECONDS ?? 20));
-  process.stdout.write(
-    `\n| steady ${f(s.execsPerSec)} exec/s | CPU % of one core |\n|---|---:|\n| agent (enrich + OTLP) | ${s.agentPct.toFixed(1)} |\n| auditd (one execve rule) | ${s.auditPct.toFixed(1)} |\n| kauditd | ${s.kauditdPct.toFixed(1)} |\n| auditd + kauditd | ${(s.auditPct + s.kauditdPct).toFixed(1)} |\n`,
-  );
-  process.stdout.write(`agent during the steady run: ${JSON.stringify(s.agentAcc)}\n`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  for (const [i, r] of rounds.entries()) {
+    process.stdout.write(`round ${i + 1} spawner: agent run "${r.agent.run.line}"; auditd run "${r.audit.run.line}"\n`);
+    process.stdout.write(`round ${i + 1} agent accounting: ${JSON.stringify(r.agent.acc)}\n`);
+    const th = Object.entries(r.agent.threads)
+      .filter(([, v]) => v >= 0.05)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+    process.stdout.write(`round ${i + 1} agent CPU % by thread: ${th}\n`);
+  }
 }

@@ -80,7 +80,6 @@ function flush(): void {
 
 /** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
 function snapshotFor(data: DataView, off: number, what: number): void {
-  attachments.length = 0;
   if (!reader) return;
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
@@ -108,7 +107,8 @@ function take(b: RecvBatch): void {
     const off = i * slot;
     const len = lengths[i] as number;
     const trunc = truncated[i] === 1;
-    attachments.length = 0;
+    // Emptied only when used: setting an array's length goes through the V8 runtime, per datagram.
+    if (attachments.length !== 0) attachments.length = 0;
     if (!trunc && checkDatagram(data, off, len) === null) {
       const cpu = data.getUint32(off + abi.EV_CPU, true);
       const what = data.getUint32(off + abi.EV_WHAT, true);
@@ -125,7 +125,9 @@ function take(b: RecvBatch): void {
     stagingView.setUint16(rec, len, true);
     staging[rec + 2] = trunc ? RECORD_TRUNCATED : 0;
     staging[rec + 3] = attachments.length;
-    staging.set(src.subarray(off, off + len), rec + RECORD_HEADER);
+    // A plain loop: a datagram is 76 bytes, and subarray + set would allocate a view per datagram.
+    const dst = rec + RECORD_HEADER;
+    for (let k = 0; k < len; k++) staging[dst + k] = src[off + k] as number;
     rec += RECORD_HEADER + ((len + 3) & ~3);
     for (const a of attachments) {
       staging[rec] = a.file;
