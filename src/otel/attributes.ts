@@ -7,8 +7,8 @@
  * undocumented.
  */
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
+import type { HrTime } from '../kernel/events.js';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
-import { isoNanos } from '../util/time.js';
 
 export type AttrType = 'string' | 'int' | 'boolean' | 'string[]' | 'int[]';
 
@@ -38,44 +38,44 @@ export const ATTRIBUTE_DOCS = {
   'cnproc.thread.is_thread': { type: 'boolean', on: 'fork, exit', brief: 'The event is about a thread, not a process.' },
   'process.parent_pid': { type: 'int', on: 'all', brief: 'Parent process id.' },
   'process.executable.path': { type: 'string', on: 'all', brief: 'Executable path (/proc/<pid>/exe), escaped.' },
-  'process.executable.name': { type: 'string', on: 'all', brief: 'Base name of the executable path.' },
-  'process.command': { type: 'string', on: 'all', brief: 'argv[0].' },
-  'process.command_args': { type: 'string[]', on: 'all', brief: 'argv, escaped and with secrets redacted.' },
-  'process.command_line': { type: 'string', on: 'all', brief: 'argv joined by spaces, escaped and with secrets redacted.' },
-  'process.args_count': { type: 'int', on: 'all', brief: 'Number of arguments (before any truncation).' },
+  'process.executable.name': { type: 'string', on: 'full', brief: 'Base name of the executable path.' },
+  'process.command': { type: 'string', on: 'full', brief: 'argv[0].' },
+  'process.command_args': { type: 'string[]', on: 'full', brief: 'argv, escaped and with secrets redacted.' },
+  'process.command_line': { type: 'string', on: 'full', brief: 'argv joined by spaces, escaped and with secrets redacted.' },
+  'process.args_count': { type: 'int', on: 'full', brief: 'Number of arguments (before any truncation).' },
   'cnproc.process.args_truncated': {
     type: 'boolean',
-    on: 'all',
+    on: 'full',
     brief: 'The command line was longer than process.maxCommandLineBytes and was cut.',
   },
-  'cnproc.process.args_redacted': { type: 'boolean', on: 'all', brief: 'At least one secret was replaced in the command line.' },
-  'process.working_directory': { type: 'string', on: 'all', brief: 'Current directory at exec.' },
-  'cnproc.process.comm': { type: 'string', on: 'all', brief: 'Kernel task name (comm, 15 bytes).' },
+  'cnproc.process.args_redacted': { type: 'boolean', on: 'full', brief: 'At least one secret was replaced in the command line.' },
+  'process.working_directory': { type: 'string', on: 'full', brief: 'Current directory at exec.' },
+  'cnproc.process.comm': { type: 'string', on: 'full', brief: 'Kernel task name (comm, 15 bytes).' },
   'process.user.id': { type: 'int', on: 'all', brief: 'Effective uid.' },
-  'process.user.name': { type: 'string', on: 'all', brief: 'Effective user name.' },
-  'process.owner': { type: 'string', on: 'all', brief: 'Effective user name (semconv alias of process.user.name).' },
-  'process.real_user.id': { type: 'int', on: 'all', brief: 'Real uid.' },
-  'process.real_user.name': { type: 'string', on: 'all', brief: 'Real user name.' },
-  'process.saved_user.id': { type: 'int', on: 'all', brief: 'Saved uid.' },
-  'process.saved_user.name': { type: 'string', on: 'all', brief: 'Saved user name.' },
-  'cnproc.process.group.id': { type: 'int', on: 'all', brief: 'Effective gid.' },
-  'cnproc.process.group.name': { type: 'string', on: 'all', brief: 'Effective group name.' },
-  'cnproc.process.real_group.id': { type: 'int', on: 'all', brief: 'Real gid.' },
-  'cnproc.process.saved_group.id': { type: 'int', on: 'all', brief: 'Saved gid.' },
-  'cnproc.process.login_user.id': { type: 'int', on: 'all', brief: 'Audit login uid; absent for processes outside any login (daemons).' },
-  'cnproc.process.login_user.name': { type: 'string', on: 'all', brief: 'Audit login user name.' },
-  'cnproc.process.audit_session.id': { type: 'int', on: 'all', brief: 'Audit session id.' },
-  'process.session_leader.pid': { type: 'int', on: 'all', brief: 'Session leader pid (sid).' },
-  'process.group_leader.pid': { type: 'int', on: 'all', brief: 'Process group leader pid.' },
-  'process.interactive': { type: 'boolean', on: 'all', brief: 'Has a controlling terminal.' },
+  'process.user.name': { type: 'string', on: 'full', brief: 'Effective user name.' },
+  'process.owner': { type: 'string', on: 'full', brief: 'Effective user name (semconv alias of process.user.name).' },
+  'process.real_user.id': { type: 'int', on: 'full', brief: 'Real uid.' },
+  'process.real_user.name': { type: 'string', on: 'full', brief: 'Real user name.' },
+  'process.saved_user.id': { type: 'int', on: 'full', brief: 'Saved uid.' },
+  'process.saved_user.name': { type: 'string', on: 'full', brief: 'Saved user name.' },
+  'cnproc.process.group.id': { type: 'int', on: 'full', brief: 'Effective gid.' },
+  'cnproc.process.group.name': { type: 'string', on: 'full', brief: 'Effective group name.' },
+  'cnproc.process.real_group.id': { type: 'int', on: 'full', brief: 'Real gid.' },
+  'cnproc.process.saved_group.id': { type: 'int', on: 'full', brief: 'Saved gid.' },
+  'cnproc.process.login_user.id': { type: 'int', on: 'full', brief: 'Audit login uid; absent for processes outside any login (daemons).' },
+  'cnproc.process.login_user.name': { type: 'string', on: 'full', brief: 'Audit login user name.' },
+  'cnproc.process.audit_session.id': { type: 'int', on: 'full', brief: 'Audit session id.' },
+  'process.session_leader.pid': { type: 'int', on: 'full', brief: 'Session leader pid (sid).' },
+  'process.group_leader.pid': { type: 'int', on: 'full', brief: 'Process group leader pid.' },
+  'process.interactive': { type: 'boolean', on: 'full', brief: 'Has a controlling terminal.' },
   'process.creation.time': {
     type: 'string',
     on: 'all',
     brief: 'Start time, ISO 8601 (fork time when seen, else boot time + start ticks).',
   },
-  'process.linux.cgroup': { type: 'string', on: 'all', brief: 'cgroup path.' },
+  'process.linux.cgroup': { type: 'string', on: 'full', brief: 'cgroup path.' },
   'container.id': { type: 'string', on: 'all', brief: 'Container id from the cgroup path.' },
-  'cnproc.container.runtime': { type: 'string', on: 'all', brief: 'docker, containerd, cri-o, podman or kubernetes.' },
+  'cnproc.container.runtime': { type: 'string', on: 'full', brief: 'docker, containerd, cri-o, podman or kubernetes.' },
   'k8s.pod.uid': { type: 'string', on: 'all', brief: 'Kubernetes pod uid from the cgroup path.' },
   'cnproc.process.systemd_unit': { type: 'string', on: 'all', brief: 'systemd service or scope of a host process.' },
   'cnproc.process.entity_id': {
@@ -84,8 +84,8 @@ export const ATTRIBUTE_DOCS = {
     brief: 'Stable process id: hash of boot id, pid and start time; survives pid reuse and agent restarts.',
   },
   'cnproc.process.parent_entity_id': { type: 'string', on: 'all', brief: "The parent's cnproc.process.entity_id." },
-  'cnproc.process.parent.executable.path': { type: 'string', on: 'all', brief: "The parent's executable." },
-  'cnproc.process.ancestors': { type: 'string[]', on: 'all', brief: 'Executables of parent, grandparent, ... (process.ancestryDepth).' },
+  'cnproc.process.parent.executable.path': { type: 'string', on: 'full', brief: "The parent's executable." },
+  'cnproc.process.ancestors': { type: 'string[]', on: 'full', brief: 'Executables of parent, grandparent, ... (process.ancestryDepth).' },
   'cnproc.process.missing': {
     type: 'string[]',
     on: 'all',
@@ -135,6 +135,41 @@ export const ATTRIBUTE_DOCS = {
     type: 'int',
     on: 'cnproc.loss',
     brief: 'Events of low-priority types dropped at the top of the pressure ladder since the last report.',
+  },
+  'cnproc.loss.export_rejected': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'Records the collector refused for good (non-retryable answer or partial success) since the last report.',
+  },
+  'cnproc.loss.spool_full': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'Records dropped from the spool (oldest first) because it reached delivery.spoolMaxBytes, since the last report.',
+  },
+  'cnproc.loss.spool_corrupt': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'Batches found corrupt or truncated in the spool and skipped, since the last report.',
+  },
+  'cnproc.loss.downtime.ms': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: "After a restart: time from the previous run's last saved state to this start.",
+  },
+  'cnproc.loss.downtime.forks': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'After a restart: processes and threads forked while the agent was not listening (/proc/stat processes).',
+  },
+  'cnproc.loss.downtime.generated': {
+    type: 'int',
+    on: 'cnproc.loss',
+    brief: 'After a restart: events the kernel generated meanwhile, from per-CPU seq (0 unless another listener kept the connector on).',
+  },
+  'cnproc.loss.downtime.clean': {
+    type: 'boolean',
+    on: 'cnproc.loss',
+    brief: 'After a restart: the previous run stopped cleanly (counts exact) or not (upper bounds).',
   },
   'cnproc.storm.parent.pid': { type: 'int', on: 'cnproc.storm', brief: 'Parent of the storming processes.' },
   'cnproc.storm.parent_entity_id': { type: 'string', on: 'cnproc.storm', brief: "The parent's cnproc.process.entity_id." },
@@ -188,67 +223,175 @@ function basename(path: string): string {
   return i < 0 ? path : path.slice(i + 1);
 }
 
-type Attrs = Record<AttrName, AnyValue>;
-
-function put(a: Partial<Attrs>, name: AttrName, v: AnyValue | null | undefined): void {
-  if (v !== null && v !== undefined) a[name] = v;
+/**
+ * Records about a process that did not establish a program of its own carry only its identity
+ * ("lean"): a fork (the child runs its parent's program, with its parent's argv, ids and cgroup, all
+ * already on the parent's records, linked by cnproc.process.parent_entity_id), a thread's exit (the
+ * process's records carry its context), and the exit of a forked child that never exec'd. Everything
+ * else carries the full process context: exec, the exit of a process that exec'd (or was running when
+ * the agent started), and the rarer uid/gid/sid/comm/ptrace/coredump/unknown events.
+ *
+ * Why: fork storms are forks and exits of children that never exec. Copying the parent's ~40
+ * attributes into each of those records cost about three times the CPU of a lean record (export
+ * benchmark) and sent the same bytes again; and the OpenTelemetry SDK copies attributes one by one into
+ * an object that V8 keeps in fast mode only up to about 19 properties (above that, setAttributes costs
+ * twice as much per attribute), so lean records stay at or below that (attributes.test.ts checks it).
+ */
+export function isLeanRecord(x: EnrichedEvent): boolean {
+  const e = x.event;
+  if (e.kind === 'fork') return true;
+  if (e.kind === 'exit') return e.isThread || x.process?.source === 'fork';
+  return false;
 }
 
-function processAttributes(a: Partial<Attrs>, p: ProcessInfo, ctx: MappingContext): void {
-  put(a, 'process.parent_pid', p.ppid);
-  if (p.exe !== null) {
-    a['process.executable.path'] = p.exe;
-    a['process.executable.name'] = basename(p.exe);
+/** ISO-8601 of the last second formatted ("2026-11-26T01:23:45."): storms stay within one second for thousands of events. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** isoNanos (util/time.ts), without a Date and toISOString per call while the second does not change. */
+export function isoTime(t: HrTime): string {
+  if (t[0] !== isoSecond) {
+    isoPrefix = `${new Date(t[0] * 1000).toISOString().slice(0, 19)}.`;
+    isoSecond = t[0];
   }
+  const ns = t[1];
+  return `${isoPrefix}${ns >= 100_000_000 ? ns : String(ns).padStart(9, '0')}Z`;
+}
+
+/**
+ * A lean record's attributes from its process (see isLeanRecord): the 'all' attributes of
+ * ATTRIBUTE_DOCS, with the same values as fullAttributes gives them (attributes.test.ts checks
+ * both). Nothing here is worth caching: the one computed value, the creation time, reuses isoTime's
+ * formatted second.
+ */
+function leanAttributes(a: Partial<Attrs>, p: ProcessInfo): void {
+  if (p.ppid !== null) a['process.parent_pid'] = p.ppid;
+  if (p.exe !== null) a['process.executable.path'] = p.exe;
+  if (p.euid !== null) a['process.user.id'] = p.euid;
+  if (p.startTime) a['process.creation.time'] = isoTime(p.startTime);
+  if (p.containerId !== null) a['container.id'] = p.containerId;
+  if (p.podUid !== null) a['k8s.pod.uid'] = p.podUid;
+  if (p.systemdUnit !== null) a['cnproc.process.systemd_unit'] = p.systemdUnit;
+  if (p.entityId !== null) a['cnproc.process.entity_id'] = p.entityId;
+  if (p.parentEntityId !== null) a['cnproc.process.parent_entity_id'] = p.parentEntityId;
+  if (p.missing.length > 0) a['cnproc.process.missing'] = p.missing as string[];
+}
+
+/**
+ * The values of a full record that are computed from a process table entry rather than copied:
+ * redacted argv and command line, user and group names, executable name, ISO creation time.
+ * Computed once per entry, on its first full record, and reused by the entry's later records (an
+ * exec'd process's exit, its uid/comm/... events, and those of processes seen at start-up): entries
+ * are immutable (a change makes a new entry, see process/model.ts), so these cannot go stale, except
+ * through the mapping context, which is checked (a configuration reload replaces `redact`), and a user
+ * renamed while the process runs (its records keep the name of its first full record). The cost is
+ * memory while the entry lives: mainly the joined command line beside the argv it is made of.
+ */
+interface Derived {
+  ctx: MappingContext;
+  redact: MappingContext['redact'];
+  exeName: string | null;
+  /** Redacted argv; null when the entry has none (or an empty one). */
+  argv: string[] | null;
+  commandLine: string;
+  redacted: boolean;
+  userName: string | undefined;
+  realUserName: string | undefined;
+  savedUserName: string | undefined;
+  groupName: string | undefined;
+  loginUserName: string | undefined;
+  creationTime: string | null;
+}
+
+/** Keyed by entry, weakly: an entry leaving the process table (and every event holding it) takes its values along. */
+const derivedCache = new WeakMap<ProcessInfo, Derived>();
+
+function derivedOf(p: ProcessInfo, ctx: MappingContext): Derived {
+  const c = derivedCache.get(p);
+  if (c !== undefined && c.ctx === ctx && c.redact === ctx.redact) return c;
+  let argv: string[] | null = null;
+  let redacted = false;
   if (p.argv !== null && p.argv.length > 0) {
     const r = ctx.redact(p.argv);
-    a['process.command'] = r.argv[0] as string;
-    a['process.command_args'] = r.argv as string[];
-    a['process.command_line'] = r.argv.join(' ');
-    a['process.args_count'] = p.argv.length;
-    if (p.argvTruncated) a['cnproc.process.args_truncated'] = true;
-    if (r.redacted) a['cnproc.process.args_redacted'] = true;
+    argv = r.argv as string[];
+    redacted = r.redacted;
   }
-  put(a, 'process.working_directory', p.cwd);
-  put(a, 'cnproc.process.comm', p.comm);
+  const d: Derived = {
+    ctx,
+    redact: ctx.redact,
+    exeName: p.exe !== null ? basename(p.exe) : null,
+    argv,
+    commandLine: argv !== null ? argv.join(' ') : '',
+    redacted,
+    userName: p.euid !== null ? ctx.userName(p.euid) : undefined,
+    realUserName: p.ruid !== null ? ctx.userName(p.ruid) : undefined,
+    savedUserName: p.suid !== null ? ctx.userName(p.suid) : undefined,
+    groupName: p.egid !== null ? ctx.groupName(p.egid) : undefined,
+    loginUserName: p.loginUid !== null ? ctx.userName(p.loginUid) : undefined,
+    creationTime: p.startTime ? isoTime(p.startTime) : null,
+  };
+  derivedCache.set(p, d);
+  return d;
+}
+
+/**
+ * A full record's attributes from its process. Constant keys, one store each: V8 then keeps the
+ * record's attribute object in fast mode with monomorphic stores, and the SDK's copy of it (Object.entries)
+ * is cheaper; copying cached key/value lists with computed keys measured 60 % slower per record.
+ */
+function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
+  if (p.ppid !== null) a['process.parent_pid'] = p.ppid;
+  if (p.exe !== null) {
+    a['process.executable.path'] = p.exe;
+    a['process.executable.name'] = d.exeName as string;
+  }
+  if (d.argv !== null) {
+    a['process.command'] = d.argv[0] as string;
+    a['process.command_args'] = d.argv;
+    a['process.command_line'] = d.commandLine;
+    a['process.args_count'] = (p.argv as readonly string[]).length;
+    if (p.argvTruncated) a['cnproc.process.args_truncated'] = true;
+    if (d.redacted) a['cnproc.process.args_redacted'] = true;
+  }
+  if (p.cwd !== null) a['process.working_directory'] = p.cwd;
+  if (p.comm !== null) a['cnproc.process.comm'] = p.comm;
   if (p.euid !== null) {
     a['process.user.id'] = p.euid;
-    const n = ctx.userName(p.euid);
-    if (n !== undefined) {
-      a['process.user.name'] = n;
-      a['process.owner'] = n;
+    if (d.userName !== undefined) {
+      a['process.user.name'] = d.userName;
+      a['process.owner'] = d.userName;
     }
   }
   if (p.ruid !== null) {
     a['process.real_user.id'] = p.ruid;
-    put(a, 'process.real_user.name', ctx.userName(p.ruid));
+    if (d.realUserName !== undefined) a['process.real_user.name'] = d.realUserName;
   }
   if (p.suid !== null) {
     a['process.saved_user.id'] = p.suid;
-    put(a, 'process.saved_user.name', ctx.userName(p.suid));
+    if (d.savedUserName !== undefined) a['process.saved_user.name'] = d.savedUserName;
   }
   if (p.egid !== null) {
     a['cnproc.process.group.id'] = p.egid;
-    put(a, 'cnproc.process.group.name', ctx.groupName(p.egid));
+    if (d.groupName !== undefined) a['cnproc.process.group.name'] = d.groupName;
   }
-  put(a, 'cnproc.process.real_group.id', p.rgid);
-  put(a, 'cnproc.process.saved_group.id', p.sgid);
+  if (p.rgid !== null) a['cnproc.process.real_group.id'] = p.rgid;
+  if (p.sgid !== null) a['cnproc.process.saved_group.id'] = p.sgid;
   if (p.loginUid !== null) {
     a['cnproc.process.login_user.id'] = p.loginUid;
-    put(a, 'cnproc.process.login_user.name', ctx.userName(p.loginUid));
+    if (d.loginUserName !== undefined) a['cnproc.process.login_user.name'] = d.loginUserName;
   }
-  put(a, 'cnproc.process.audit_session.id', p.auditSessionId);
-  put(a, 'process.session_leader.pid', p.sid);
-  put(a, 'process.group_leader.pid', p.pgid);
+  if (p.auditSessionId !== null) a['cnproc.process.audit_session.id'] = p.auditSessionId;
+  if (p.sid !== null) a['process.session_leader.pid'] = p.sid;
+  if (p.pgid !== null) a['process.group_leader.pid'] = p.pgid;
   if (p.ttyNr !== null) a['process.interactive'] = p.ttyNr !== 0;
-  if (p.startTime) a['process.creation.time'] = isoNanos(p.startTime);
-  put(a, 'process.linux.cgroup', p.cgroup);
-  put(a, 'container.id', p.containerId);
-  put(a, 'cnproc.container.runtime', p.containerRuntime);
-  put(a, 'k8s.pod.uid', p.podUid);
-  put(a, 'cnproc.process.systemd_unit', p.systemdUnit);
-  put(a, 'cnproc.process.entity_id', p.entityId);
-  put(a, 'cnproc.process.parent_entity_id', p.parentEntityId);
+  if (d.creationTime !== null) a['process.creation.time'] = d.creationTime;
+  if (p.cgroup !== null) a['process.linux.cgroup'] = p.cgroup;
+  if (p.containerId !== null) a['container.id'] = p.containerId;
+  if (p.containerRuntime !== null) a['cnproc.container.runtime'] = p.containerRuntime;
+  if (p.podUid !== null) a['k8s.pod.uid'] = p.podUid;
+  if (p.systemdUnit !== null) a['cnproc.process.systemd_unit'] = p.systemdUnit;
+  if (p.entityId !== null) a['cnproc.process.entity_id'] = p.entityId;
+  if (p.parentEntityId !== null) a['cnproc.process.parent_entity_id'] = p.parentEntityId;
   if (p.missing.length > 0) a['cnproc.process.missing'] = p.missing as string[];
 }
 
@@ -263,9 +406,18 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     'process.pid': e.tgid,
     'thread.id': e.pid,
   };
-  if (x.process) processAttributes(a, x.process, ctx);
-  if (x.parent?.exe) a['cnproc.process.parent.executable.path'] = x.parent.exe;
-  if (x.ancestors.length > 0) a['cnproc.process.ancestors'] = x.ancestors as string[];
+  const lean = isLeanRecord(x);
+  const p = x.process;
+  if (p) {
+    if (lean) leanAttributes(a, p);
+    else {
+      fullAttributes(a, p, derivedOf(p, ctx));
+    }
+  }
+  if (!lean) {
+    if (x.parent?.exe) a['cnproc.process.parent.executable.path'] = x.parent.exe;
+    if (x.ancestors.length > 0) a['cnproc.process.ancestors'] = x.ancestors as string[];
+  }
   const prev = x.previous;
   switch (e.kind) {
     case 'fork':
@@ -275,11 +427,11 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     case 'exit':
       a['cnproc.thread.is_thread'] = e.isThread;
       a['cnproc.exit.status'] = e.status;
-      a['process.exit.time'] = isoNanos(e.time);
-      put(a, 'process.exit.code', e.exitCode);
-      put(a, 'cnproc.exit.signal', e.signal);
+      a['process.exit.time'] = isoTime(e.time);
+      if (e.exitCode !== null) a['process.exit.code'] = e.exitCode;
+      if (e.signal !== null) a['cnproc.exit.signal'] = e.signal;
       if (e.coreDumped) a['cnproc.exit.core_dumped'] = true;
-      put(a, 'cnproc.process.lifetime_ns', x.lifetimeNs);
+      if (x.lifetimeNs !== null) a['cnproc.process.lifetime_ns'] = x.lifetimeNs;
       break;
     case 'uid':
       a['process.real_user.id'] = e.ruid;
@@ -315,4 +467,10 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
       break;
   }
   return a as LogAttributes;
+}
+
+type Attrs = Record<AttrName, AnyValue>;
+
+function put(a: Partial<Attrs>, name: AttrName, v: AnyValue | null | undefined): void {
+  if (v !== null && v !== undefined) a[name] = v;
 }

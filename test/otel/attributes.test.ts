@@ -3,19 +3,21 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { ProcEvent } from '../../src/kernel/events.js';
-import { ATTRIBUTE_DOCS, type MappingContext, recordAttributes } from '../../src/otel/attributes.js';
+import { ATTRIBUTE_DOCS, isLeanRecord, isoTime, type MappingContext, recordAttributes } from '../../src/otel/attributes.js';
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+import { isoNanos } from '../../src/util/time.js';
 import { captureStats } from '../helpers/stats.js';
 
+const NO_SECRETS_REDACT: MappingContext['redact'] = (argv) =>
+  argv.includes('--password=hunter2')
+    ? { argv: argv.map((a) => a.replace('hunter2', '<redacted>')), redacted: true }
+    : { argv, redacted: false };
 const ctx: MappingContext = {
   userName: (uid) => ({ 0: 'root', 1000: 'alice' })[uid],
   groupName: (gid) => ({ 0: 'root', 100: 'users' })[gid],
-  redact: (argv) =>
-    argv.includes('--password=hunter2')
-      ? { argv: argv.map((a) => a.replace('hunter2', '<redacted>')), redacted: true }
-      : { argv, redacted: false },
+  redact: NO_SECRETS_REDACT,
 };
 const proc: ProcessInfo = {
   ...unknownProcess(42, 7),
@@ -213,4 +215,110 @@ test('record: event name, kernel time, observed time, short body', () => {
   assert.equal(r.severityText, 'INFO');
   const long = bodyOf(enriched(events[1] as ProcEvent), `x ${'a'.repeat(500)}`);
   assert.ok(long.length <= 200 && long.endsWith('…'));
+});
+
+/** Attributes ATTRIBUTE_DOCS puts on every process-event record: what a lean record takes from its process. */
+const ALL = new Set(
+  Object.entries(ATTRIBUTE_DOCS)
+    .filter(([, d]) => d.on === 'all')
+    .map(([k]) => k),
+);
+/** A lean record's own attributes, beside the 'all' ones. */
+const LEAN_OWN: Record<string, readonly string[]> = {
+  fork: ['cnproc.thread.is_thread'],
+  exit: [
+    'cnproc.thread.is_thread',
+    'cnproc.exit.status',
+    'process.exit.time',
+    'process.exit.code',
+    'cnproc.exit.signal',
+    'cnproc.exit.core_dumped',
+    'cnproc.process.lifetime_ns',
+  ],
+};
+const forkedChild: ProcessInfo = { ...proc, source: 'fork' };
+const exitEvent = events[2] as ProcEvent & { kind: 'exit' };
+const threadHdr = { ...hdr, pid: 43 };
+const leanSamples: Array<[string, EnrichedEvent]> = [
+  ['process fork', { ...enriched(events[0] as ProcEvent), process: forkedChild }],
+  ['thread create', enriched({ ...threadHdr, kind: 'fork', parentPid: 7, parentTgid: 7, isThread: true })],
+  ['thread exit', { ...enriched({ ...exitEvent, ...threadHdr, isThread: true, exitSignal: -1 }), lifetimeNs: null }],
+  ['exit of a forked child that never exec’d', { ...enriched(exitEvent), process: forkedChild }],
+];
+
+test('lean records (fork, threads, exit without exec) carry the all attributes, with the full mapping’s values', () => {
+  for (const [what, x] of leanSamples) {
+    assert.ok(isLeanRecord(x), what);
+    const lean = recordAttributes(x, EVENT_NAMES[x.event.kind], ctx);
+    // The same event about a process that exec'd: its full record.
+    const full = recordAttributes({ ...x, process: { ...(x.process as ProcessInfo), source: 'exec' } }, EVENT_NAMES[x.event.kind], ctx);
+    const own = LEAN_OWN[x.event.kind] ?? [];
+    for (const [k, v] of Object.entries(lean)) {
+      assert.ok(ALL.has(k) || own.includes(k), `${what}: ${k} is neither an 'all' attribute nor the record's own`);
+      assert.deepEqual(v, full[k], `${what}: ${k} has the full record's value`);
+    }
+    for (const k of Object.keys(full)) {
+      if (ALL.has(k)) assert.ok(k in lean, `${what}: ${k} ('all') is missing`);
+    }
+    assert.equal(lean['process.command_args'], undefined, what);
+  }
+});
+
+test('lean records stay within the attribute count the SDK copies in fast mode (19): pods and host services', () => {
+  // A pod's process (container id and pod uid, no systemd unit) and a host service's (unit only),
+  // both read without misses, exiting normally: the usual storm. A miss, or a signal death and its
+  // core dump, add an attribute each.
+  const pod: ProcessInfo = { ...forkedChild, systemdUnit: null, missing: [] };
+  const host: ProcessInfo = { ...forkedChild, containerId: null, containerRuntime: null, podUid: null, missing: [] };
+  const normal = { ...exitEvent, status: 0, exitCode: 0, signal: null, coreDumped: false };
+  for (const p of [pod, host]) {
+    for (const [what, x] of leanSamples) {
+      const e = x.event.kind === 'exit' ? { ...normal, pid: x.event.pid, isThread: x.event.isThread } : x.event;
+      const n = Object.keys(recordAttributes({ ...x, event: e, process: p }, EVENT_NAMES[e.kind], ctx)).length;
+      assert.ok(n <= 19, `${what}: ${n} attributes`);
+    }
+  }
+});
+
+test('full records: exec, the exit of a process that exec’d or predates the agent, and the other events', () => {
+  for (const source of ['exec', 'scan', 'event'] as const) {
+    const x = { ...enriched(exitEvent), process: { ...proc, source } };
+    assert.ok(!isLeanRecord(x), source);
+    const a = recordAttributes(x, 'process.exit', ctx);
+    assert.deepEqual(a['process.command_args'], ['curl', '-s', '--password=<redacted>', 'https://x'], source);
+    assert.equal(a['process.user.name'], 'root', source);
+    assert.deepEqual(a['cnproc.process.ancestors'], ['/usr/bin/bash', '/usr/sbin/sshd'], source);
+  }
+  for (const e of events.slice(1)) {
+    if (e.kind !== 'exit') assert.ok(!isLeanRecord(enriched(e)), e.kind);
+  }
+});
+
+test('values computed once per process entry follow a new redaction (configuration reload)', () => {
+  const x = enriched(events[1] as ProcEvent);
+  const first = recordAttributes(x, 'process.exec', ctx);
+  assert.deepEqual(recordAttributes(x, 'process.exec', ctx), first, 'same entry, same attributes');
+  const reloaded: MappingContext = { ...ctx, redact: (argv) => ({ argv: argv.map(() => 'X'), redacted: true }) };
+  const after = recordAttributes(x, 'process.exec', reloaded);
+  assert.deepEqual(after['process.command_args'], ['X', 'X', 'X', 'X']);
+  assert.equal(after['process.command_line'], 'X X X X');
+  assert.equal(toLogRecord(x, reloaded, [1795656088, 0]).body, 'exec X X X X (pid 42, uid 0)');
+  ctx.redact = reloaded.redact; // the agent's reload replaces ctx.redact in place
+  try {
+    assert.equal(recordAttributes(x, 'process.exec', ctx)['process.command_line'], 'X X X X');
+  } finally {
+    ctx.redact = NO_SECRETS_REDACT;
+  }
+});
+
+test('isoTime gives isoNanos’s text, across seconds', () => {
+  const times: Array<[number, number]> = [
+    [1795656087, 5],
+    [1795656087, 123456789],
+    [1795656087, 100000000],
+    [1795656088, 99999999],
+    [0, 0],
+    [1795656087, 999999999],
+  ];
+  for (const t of times) assert.equal(isoTime(t), isoNanos(t), JSON.stringify(t));
 });
