@@ -4,6 +4,14 @@
  * {@link startProcessLogs} turns every Linux process event into an OpenTelemetry log record on a
  * LoggerProvider you own; {@link ProcEventSource} is the raw capture underneath (typed events).
  */
+export type { TraceRoot } from './config/schema.js';
+export type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
+export { SpoolError } from './delivery/batch-store.js';
+export { Delivery, type DeliveryOptions, type DeliveryStats } from './delivery/delivery.js';
+export { DiskSpool, type DiskSpoolOptions } from './delivery/disk-spool.js';
+export { HttpSender, type HttpSenderOptions, type SendResult } from './delivery/http-sender.js';
+export { MemoryStore } from './delivery/memory-store.js';
+export { SpoolingLogExporter } from './delivery/spooling-exporter.js';
 export type { SubscriptionInfo } from './kernel/capture-protocol.js';
 export { WallClock } from './kernel/clock.js';
 export { type AckMessage, decodeDatagram, type MalformedReason, type MonotonicToWall } from './kernel/decode.js';
@@ -31,4 +39,5 @@ export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
 export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './otel/process-logs.js';
 export { EVENT_NAMES } from './otel/record.js';
 export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
+export { ProcessTraces, type ProcessTracesOptions, type ProcessTracesStats } from './traces/process-traces.js';
 export { escapeBytes } from './util/escape.js';

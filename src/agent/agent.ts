@@ -5,7 +5,10 @@
  * startProcessLogs.
  */
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig } from '../config/schema.js';
+import { readForkCount } from '../delivery/continuity.js';
+import { createOtlpDelivery, type OtlpDelivery } from '../delivery/otlp-delivery.js';
 import { EventFilter } from '../filter/filter.js';
 import { Redactor } from '../filter/redact.js';
 import { RuleError } from '../filter/rules.js';
@@ -13,9 +16,9 @@ import { CaptureError } from '../kernel/errors.js';
 import type { HrTime } from '../kernel/events.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
-import { type AgentCounters, lossRecord, statsRecord, stormRecord } from '../otel/agent-records.js';
+import { type AgentCounters, downtimeRecord, lossRecord, statsRecord, stormRecord } from '../otel/agent-records.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
-import { createOtlpExporter, ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
+import { ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
 import { buildResource } from '../otel/resource.js';
 import type { StormSummary } from '../pressure/aggregator.js';
@@ -23,10 +26,13 @@ import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
 import { PressureStage } from '../pressure/pressure.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
+import { createOtlpMetricReader, metricsUrl } from '../telemetry/otlp-metrics.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import { createAgentTraces, describeTraceStats, describeTraces } from '../traces/agent-traces.js';
+import type { ProcessTraces } from '../traces/process-traces.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { describeExport, describeLoss, describeSubscription, lossDelta } from './report.js';
+import { deliveryAccounting, describeDelivery, describeExport, describeLoss, describeSubscription } from './report.js';
 
 export interface AgentIo {
   stdout: NodeJS.WriteStream;
@@ -83,6 +89,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // Exporters first: a bad endpoint, header file or certificate is a configuration error (78).
   const kinds = exporterKinds(config);
   const processors: AccountingLogRecordProcessor[] = [];
+  let otlp: OtlpDelivery | null = null;
+  const metricReaders: MetricReader[] = [];
+  let traces: ProcessTraces | null = null;
   let resource: ReturnType<typeof buildResource>;
   const users = new UserDb();
   let policy: Policy;
@@ -104,7 +113,18 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         }),
       );
     }
-    if (kinds.otlp) processors.push(new AccountingLogRecordProcessor(createOtlpExporter(config.otlp), batchOptions(config)));
+    if (config.metrics.otlp) metricReaders.push(createOtlpMetricReader(config));
+    if (kinds.otlp) {
+      otlp = createOtlpDelivery(config, { version: io.version, bootId: host.bootId, hooks: deliveryHooks(log) });
+      processors.push(new AccountingLogRecordProcessor(otlp.exporter, batchOptions(config)));
+    }
+    if (config.traces.enabled)
+      traces = createAgentTraces(config, {
+        resource,
+        version: io.version,
+        names: users,
+        redact: (argv) => policy.redactor.redactArgv(argv),
+      });
   } catch (err) {
     if (
       err instanceof ExporterConfigError ||
@@ -157,7 +177,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     logs.setFilter(nextPolicy.filter);
     logs.setRedact((argv) => nextPolicy.redactor.redactArgv(argv));
     policy = nextPolicy;
-    const needRestart = (['capture', 'process', 'exporter', 'otlp', 'batch', 'service', 'resource', 'console'] as const).filter(
+    const needRestart = (
+      ['capture', 'process', 'exporter', 'otlp', 'batch', 'service', 'resource', 'console', 'traces', 'delivery', 'metrics'] as const
+    ).filter(
       (k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]) && !(k === 'capture' && sameExceptEvents(next.capture, config.capture)),
     );
     log.info(`SIGHUP: configuration reloaded; ${describePolicy(policy)}`);
@@ -225,6 +247,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       enrich: config.process.enrich,
       ancestryDepth: config.process.ancestryDepth,
       maxProcesses: config.process.maxProcesses,
+      traceContext: traces?.traceContext,
       snapshot: {
         exec: config.process.enrich,
         fork: config.process.enrich && config.process.forkSnapshot,
@@ -237,6 +260,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     });
     log.info(describeSubscription(logs.source.info, config.capture.receiveBufferBytes));
     log.info(describePolicy(policy));
+    // Processes from the /proc scan get their spans when first needed (an event, or a child's fork).
+    traces?.useProcessTable(logs.enricher.table);
     if (config.process.enrich)
       log.info(
         `process table seeded with ${logs.enricher.stats().processes} processes (${(performance.now() - t0).toFixed(0)} ms to start)`,
@@ -244,6 +269,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   } catch (err) {
     detach();
     await provider.shutdown();
+    await otlp?.delivery.close();
+    await traces?.shutdown();
     if (err instanceof CaptureError) {
       log.error(err.message);
       return exitCodeFor(err.category);
@@ -252,14 +279,24 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }
   const running = logs;
   log.info(describeExport(kinds, logsUrl(config.otlp), config.otlp.protocol));
+  if (traces) log.info(describeTraces(config));
+  // Read right after subscribing: forks from here on are seen, so none is missed between the two.
+  const forksAtStart = readForkCount();
+  if (otlp) {
+    log.info(`delivery: ${otlp.describe}`);
+    const problem = otlp.continuity?.previousProblem;
+    if (problem && problem !== 'missing') log.warn(`delivery: previous run's state unreadable (${problem}); no downtime report`);
+  }
   const exporterNames = [...(kinds.console ? ['console'] : []), ...(kinds.otlp ? ['otlp'] : [])];
   let stopping = false;
   let telemetry: SelfTelemetry | null = null;
-  if (config.metrics.enabled) {
+  if (config.metrics.enabled || metricReaders.length > 0) {
     try {
       telemetry = await SelfTelemetry.start({
         host: config.metrics.host,
         port: config.metrics.port,
+        listen: config.metrics.enabled,
+        readers: metricReaders,
         resource,
         snapshot: () => {
           const s = running.stats();
@@ -272,14 +309,18 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
             lastEventTime: s.lastEventTime,
             subscribed: !stopping,
             pressure: pressure.stats(),
+            delivery: otlp?.delivery.stats() ?? null,
           };
         },
       });
-      log.info(`metrics on http://${config.metrics.host}:${telemetry.port}/metrics (also /healthz, /readyz)`);
+      if (config.metrics.enabled) log.info(`metrics on http://${config.metrics.host}:${telemetry.port}/metrics (also /healthz, /readyz)`);
+      if (metricReaders.length > 0) log.info(`metrics pushed over OTLP to ${metricsUrl(config)} every ${config.metrics.otlpIntervalMs} ms`);
     } catch (err) {
       log.error((err as Error).message);
       await running.stop();
       await provider.shutdown();
+      await otlp?.delivery.close();
+      await traces?.shutdown();
       detach();
       return EXIT.CONFIG;
     }
@@ -287,7 +328,13 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
 
   const counters = (): AgentCounters => {
     const s = running.stats();
-    return { capture: s.capture, process: s.process, exporters: processors.map((p) => p.stats()), pressure: pressure.stats() };
+    return {
+      capture: s.capture,
+      process: s.process,
+      exporters: processors.map((p) => p.stats()),
+      pressure: pressure.stats(),
+      delivery: otlp?.delivery.stats() ?? null,
+    };
   };
 
   // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
@@ -321,18 +368,39 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }, config.pressure.tickMs);
   pressureTimer.unref();
   let last = counters();
+  // Replay what the previous run left, after the first snapshot so that corrupt batches found on
+  // the way show up in the first cnproc.loss record.
+  otlp?.delivery.kick();
   const reportLoss = (): void => {
     const cur = counters();
-    const delta = lossDelta(last.capture, cur.capture);
-    if (delta) log.warn(delta);
     const rec = lossRecord(last, cur, now());
-    if (rec) ownLogger.emit(rec);
+    if (rec) {
+      log.warn(String(rec.body));
+      ownLogger.emit(rec);
+    }
+    if (!downtimeReported) reportDowntime();
     for (let i = 0; i < processors.length; i++) {
       const a = last.exporters[i];
       const b = cur.exporters[i];
       if (a && b && b.failedExports > a.failedExports) log.warn(`export failed (${b.failedExports - a.failedExports}x): ${b.lastError}`);
     }
     last = cur;
+  };
+  // Restart continuity, once, at the first loss report: by then most CPUs have had an event whose
+  // seq can be compared with the one the previous run saved.
+  let downtimeReported = otlp?.continuity?.previous == null;
+  const reportDowntime = (): void => {
+    downtimeReported = true;
+    const cont = otlp?.continuity;
+    if (!cont) return;
+    // Our LISTEN's acknowledgement takes a seq, and so did the previous run's IGNORE after a clean stop.
+    const ownAcks = 1 + (cont.previous?.clean ? 1 : 0);
+    const gap = cont.gap(running.seqByCpu().first, forksAtStart, ownAcks);
+    const rec = gap ? downtimeRecord(gap, now()) : null;
+    if (rec) {
+      log.warn(String(rec.body));
+      ownLogger.emit(rec);
+    }
   };
   const lossTimer = setInterval(reportLoss, config.capture.statsIntervalMs);
   lossTimer.unref();
@@ -353,6 +421,22 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     provider.shutdown().then(() => true),
     new Promise<boolean>((r) => setTimeout(() => r(false), config.batch.exportTimeoutMs).unref()),
   ]);
+  if (traces) {
+    // Ended spans within the same deadline; spans of running processes are left to the next run.
+    await Promise.race([traces.shutdown(), new Promise<void>((r) => setTimeout(r, config.batch.exportTimeoutMs).unref())]);
+    log.info(describeTraceStats(traces.stats()));
+  }
+  // Every record is now in the store: send what the deadline allows; a disk spool keeps the rest.
+  let delivered = true;
+  if (otlp) {
+    delivered = await otlp.delivery.flush(config.delivery.stopTimeoutMs);
+    try {
+      otlp.continuity?.saveClean(running.seqByCpu().last);
+    } catch (err) {
+      log.warn(`delivery: cannot save the restart state: ${(err as Error).message}`);
+    }
+    await otlp.delivery.close();
+  }
   const final = counters();
   log.info(`stopped: ${describeLoss(final.capture)}`);
   if (config.process.enrich) {
@@ -384,6 +468,11 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${flushed ? '' : ' (flush deadline passed)'}`,
     );
   }
+  if (final.delivery) {
+    log.info(describeDelivery(final.delivery, config.delivery.spool, delivered));
+    const otlpIndex = kinds.console ? 1 : 0;
+    log.info(deliveryAccounting(final.exporters[otlpIndex]?.exported ?? 0, final.delivery));
+  }
   await telemetry?.stop();
   detach();
   return code;
@@ -399,6 +488,24 @@ export function memoryPressure(fraction: number): number {
   if (fraction >= 0.95) return 1;
   if (fraction <= 0.4) return 0;
   return Math.min(0.79, ((fraction - 0.4) / 0.45) * 0.79);
+}
+
+/**
+ * Log lines for the delivery loop: the first failure of an outage and then every tenth (an outage
+ * of hours must not flood the log), each rejection, and the recovery.
+ */
+function deliveryHooks(log: Logger) {
+  return {
+    onAttemptFailed: (reason: string, delayMs: number, failures: number): void => {
+      if (failures === 1 || failures % 10 === 0)
+        log.warn(
+          `export: collector not accepting (${reason}); attempt ${failures}, next in ${(delayMs / 1000).toFixed(1)} s; batches wait in the store`,
+        );
+    },
+    onRejected: (reason: string, records: number): void => log.warn(`export: ${records} records rejected for good: ${reason}`),
+    onRecovered: (failures: number, outageMs: number): void =>
+      log.info(`export: collector accepting again after ${failures} failed attempts (${(outageMs / 1000).toFixed(1)} s)`),
+  };
 }
 
 function sameExceptEvents(a: AgentConfig['capture'], b: AgentConfig['capture']): boolean {

@@ -1,6 +1,8 @@
 /**
  * Human-readable lines about the subscription and about loss, for the agent's log.
  */
+
+import type { DeliveryStats } from '../delivery/delivery.js';
 import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
@@ -39,28 +41,6 @@ function malformedTotal(s: CaptureStats): number {
   return n;
 }
 
-/** One line about what was lost or rejected between two snapshots, or null if nothing. */
-export function lossDelta(prev: CaptureStats, now: CaptureStats): string | null {
-  const parts: string[] = [];
-  const d = (a: number, b: number): number => Math.max(0, b - a);
-  const kd = prev.kernelDrops >= 0 && now.kernelDrops >= 0 ? d(prev.kernelDrops, now.kernelDrops) : 0;
-  if (kd) parts.push(`${kd} dropped by the kernel (receive queue full)`);
-  const enob = d(prev.enobufs, now.enobufs);
-  if (enob) parts.push(`${enob} ENOBUFS`);
-  const gaps = d(prev.seqGaps, now.seqGaps);
-  if (gaps && now.seqGapsExact) parts.push(`${gaps} missing from kernel sequence numbers`);
-  const hd = d(prev.handoffDropped, now.handoffDropped);
-  if (hd) parts.push(`${hd} dropped between capture and main thread (main thread behind)`);
-  const mal = d(malformedTotal(prev), malformedTotal(now));
-  if (mal) {
-    const why = MALFORMED_REASONS.filter((r) => now.malformed[r] > prev.malformed[r])
-      .map((r) => `${r} ${now.malformed[r] - prev.malformed[r]}`)
-      .join(', ');
-    parts.push(`${mal} malformed datagrams skipped (${why})`);
-  }
-  return parts.length ? `events lost: ${parts.join('; ')}` : null;
-}
-
 /** Totals for the stop line. */
 export function describeLoss(s: CaptureStats): string {
   const lost = Math.max(s.kernelDrops, 0) + s.handoffDropped;
@@ -77,4 +57,33 @@ export function describeExport(kinds: { console: boolean; otlp: boolean }, url: 
   if (kinds.console) parts.push('console');
   if (kinds.otlp) parts.push(`OTLP ${protocol} to ${url ?? '?'}`);
   return `exporting to ${parts.join(' and ')}`;
+}
+
+/** The delivery summary at stop: what reached the collector and what waits for the next start. */
+export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: boolean): string {
+  const st = d.store;
+  const left = spool
+    ? `${st.records} records left in the spool for the next start`
+    : `${st.records} records lost with the memory queue (spool off)`;
+  return (
+    `delivery: ${d.delivered} records delivered in ${d.deliveredBatches} requests, ${d.rejected} rejected, ` +
+    `${d.partiallyRejected} rejected in partial successes, ${d.retries} retried attempts; ` +
+    `store: ${st.droppedOldest.records - st.refusedOversize.records - d.sentAfterDrop} records dropped (full), ` +
+    `${st.corrupt.batches} corrupt batches skipped, ${st.foundAtOpen.records} records found from before this start; ${left}` +
+    (flushed ? '' : ' (stop deadline passed)')
+  );
+}
+
+/**
+ * One parseable line with the delivery identity (records): stored (by the export processor) +
+ * found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + left.
+ */
+export function deliveryAccounting(stored: number, d: DeliveryStats): string {
+  const st = d.store;
+  const dropped = st.droppedOldest.records - st.refusedOversize.records - d.sentAfterDrop;
+  return (
+    `delivery accounting: stored=${stored} found_at_start=${st.foundAtOpen.records} delivered=${d.delivered} ` +
+    `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${dropped} ` +
+    `corrupt=${st.corrupt.records} left=${st.records}`
+  );
 }

@@ -77,12 +77,15 @@ Options:
       --threads BOOL         report thread creation and exit (default true)
       --receive-buffer SIZE  socket receive buffer, e.g. 64MiB
       --enrich BOOL          read /proc for process context (default true)
+      --traces BOOL          also export process lifetimes as spans (docs/traces.md)
+      --spool-dir DIR        disk spool for OTLP batches (default /var/lib/cnproc-otel/spool)
+      --spool BOOL           false: keep undelivered batches in memory only (diskless hosts)
       --metrics-port PORT    Prometheus /metrics, /healthz, /readyz on 127.0.0.1 (default 9464)
       --log-level LEVEL      error | warn | info | debug
   -V, --version              print the version and exit
   -h, --help                 print this help and exit
 
 Exit codes: 0 stopped cleanly, 64 bad option, 69 process events unavailable here,
-70 internal error, 77 permission denied, 78 bad configuration.
+70 internal error, 77 permission denied, 78 bad configuration (or unusable spool directory).
 `;
 }

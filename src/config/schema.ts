@@ -17,6 +17,9 @@ export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Rules that start a new trace (docs/traces.md); a process whose parent is not traced always does. */
+export const TRACE_ROOTS = ['session', 'executable', 'container'] as const;
+export type TraceRoot = (typeof TRACE_ROOTS)[number];
 
 /** The shape of a validated configuration. */
 export interface AgentConfig {
@@ -71,6 +74,16 @@ export interface AgentConfig {
     scheduledDelayMs: number;
     exportTimeoutMs: number;
   };
+  delivery: {
+    spool: boolean;
+    spoolDir: string;
+    spoolMaxBytes: number;
+    fsync: 'always' | 'never';
+    memoryMaxBytes: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+    stopTimeoutMs: number;
+  };
   service: {
     name: string;
   };
@@ -84,6 +97,18 @@ export interface AgentConfig {
     enabled: boolean;
     host: string;
     port: number;
+    otlp: boolean;
+    otlpEndpoint: string;
+    otlpIntervalMs: number;
+  };
+  traces: {
+    enabled: boolean;
+    endpoint: string;
+    root: TraceRoot[];
+    rootExecutables: string[];
+    maxOpenSpans: number;
+    maxEventsPerSpan: number;
+    snapshotIntervalMs: number;
   };
   pressure: {
     memoryLimitBytes: number;
@@ -336,6 +361,53 @@ export const schema: convict.Schema<AgentConfig> = {
       default: 30_000,
     },
   },
+  delivery: {
+    spool: {
+      doc: 'Keep OTLP batches in a disk spool until the collector took them (survives collector outages, restarts and kill -9). false: a bounded memory queue (diskless hosts); what it holds is lost at stop.',
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_SPOOL',
+      arg: 'spool',
+    },
+    spoolDir: {
+      doc: 'Spool directory (created with mode 0700; one agent per directory, locked). Also keeps the state that tells, after a restart, what happened while the agent was down.',
+      format: String,
+      default: '/var/lib/cnproc-otel/spool',
+      env: 'CNPROC_OTEL_SPOOL_DIR',
+      arg: 'spool-dir',
+    },
+    spoolMaxBytes: {
+      doc: 'Spool size cap; beyond it the oldest batches are dropped and counted (spool_full).',
+      format: bytesFormat(1_048_576, 1_099_511_627_776),
+      default: 1_073_741_824,
+      env: 'CNPROC_OTEL_SPOOL_MAX_BYTES',
+    },
+    fsync: {
+      doc: 'always: each batch is on disk (fsync) before it is sent, so even a power cut loses nothing stored; never: the OS writes it back (survives an agent crash, not a power cut).',
+      format: oneOf('fsync', ['always', 'never']),
+      default: 'always',
+    },
+    memoryMaxBytes: {
+      doc: 'With the spool off: most bytes of serialized batches held in memory; beyond it the oldest are dropped and counted.',
+      format: bytesFormat(1_048_576, 17_179_869_184),
+      default: 67_108_864,
+    },
+    retryInitialMs: {
+      doc: 'First wait after a retryable failure (429, 502, 503, 504, network error); doubles each time, with jitter (ms).',
+      format: intFormat(10, 600_000),
+      default: 1000,
+    },
+    retryMaxMs: {
+      doc: 'Longest wait between two attempts, a Retry-After from the collector included (ms).',
+      format: intFormat(100, 3_600_000),
+      default: 60_000,
+    },
+    stopTimeoutMs: {
+      doc: 'At stop, how long to keep sending what is left before leaving it in the spool (ms).',
+      format: intFormat(0, 600_000),
+      default: 10_000,
+    },
+  },
   service: {
     name: {
       doc: 'service.name of the resource. Empty: service.name from resource attributes, else cnproc-otel.',
@@ -431,6 +503,68 @@ export const schema: convict.Schema<AgentConfig> = {
       default: 9464,
       env: 'CNPROC_OTEL_METRICS_PORT',
       arg: 'metrics-port',
+    },
+    otlp: {
+      doc: 'Also push the same metrics over OTLP (to otlp.endpoint + /v1/metrics, with the otlp.* protocol, headers and TLS), every otlpIntervalMs.',
+      format: BOOLEAN,
+      default: false,
+      env: 'CNPROC_OTEL_METRICS_OTLP',
+    },
+    otlpEndpoint: {
+      doc: 'Full OTLP/HTTP metrics URL, used as is; default otlp.endpoint + /v1/metrics.',
+      format: urlOrEmpty('metrics-otlp-endpoint'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    },
+    otlpIntervalMs: {
+      doc: 'How often metrics are pushed over OTLP (ms).',
+      format: intFormat(1000, 86_400_000),
+      default: 60_000,
+      env: 'OTEL_METRIC_EXPORT_INTERVAL',
+    },
+  },
+  traces: {
+    enabled: {
+      doc: 'Also export process lifetimes as spans (one per process, its parent process as parent span) and put their trace and span ids on the log records. See docs/traces.md.',
+      format: BOOLEAN,
+      default: false,
+      env: 'CNPROC_OTEL_TRACES',
+      arg: 'traces',
+    },
+    endpoint: {
+      doc: 'Full OTLP/HTTP traces URL, used as is; default otlp.endpoint + /v1/traces. Headers, protocol, compression and TLS are the otlp.* ones.',
+      format: urlOrEmpty('traces-endpoint'),
+      default: '',
+      env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    },
+    root: {
+      doc: 'Where a new trace begins, besides at processes whose parent is not traced (children of init, unknown parents): session (a session leader), executable (an exec of one of traces.rootExecutables), container (the first process of a container). Empty: only there.',
+      format: listOf('trace-roots', TRACE_ROOTS, true),
+      default: ['session'],
+      env: 'CNPROC_OTEL_TRACES_ROOT',
+    },
+    rootExecutables: {
+      doc: 'For the executable root rule: executables (full paths, or base names without a slash) whose exec starts a new trace, e.g. [make, /usr/sbin/cron].',
+      format: (v: unknown) => {
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === ''))
+          throw new Error('must be a list of executable paths or names (non-empty strings)');
+      },
+      default: [],
+    },
+    maxOpenSpans: {
+      doc: 'Most processes with an open span (about 0.9 KB each); beyond it the least recently active span is dropped (counted) and rebuilt with the same ids if its process is seen again.',
+      format: intFormat(1024, 4_194_304),
+      default: 16_384,
+    },
+    maxEventsPerSpan: {
+      doc: 'Most exec span events kept per span; later ones are dropped (counted, and in the span as dropped events).',
+      format: intFormat(0, 1024),
+      default: 32,
+    },
+    snapshotIntervalMs: {
+      doc: 'A process running longer than this is exported in parts: the span so far is sent (cnproc.span.continued) and a continuation span follows, so long-lived processes and their children show up before the exit. 0: only at exit.',
+      format: intFormat(0, 2_147_483_647),
+      default: 0,
     },
   },
   console: {

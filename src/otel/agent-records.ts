@@ -3,6 +3,8 @@
  * and cnproc.stats (INFO) with every counter, periodically.
  */
 import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
+import type { DowntimeGap } from '../delivery/continuity.js';
+import type { DeliveryStats } from '../delivery/delivery.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
 import type { HrTime } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
@@ -17,6 +19,8 @@ export interface AgentCounters {
   process: EnricherStats;
   exporters: ProcessorStats[];
   pressure: PressureStats;
+  /** The OTLP delivery loop (retries, spool); null without OTLP. */
+  delivery?: DeliveryStats | null;
 }
 
 function malformed(s: CaptureStats): number {
@@ -35,29 +39,54 @@ function exportDrops(ex: ProcessorStats[]): { queueFull: number; failed: number 
   return { queueFull, failed };
 }
 
-/** The loss since `prev`, as a record; null when nothing was lost. */
+/**
+ * Records the spool's size cap really cost: batches refused at append are counted by the export
+ * processor (export_failed) instead, and batches dropped while on the wire were sent anyway.
+ */
+function spoolDropped(d: DeliveryStats): number {
+  return d.store.droppedOldest.records - d.store.refusedOversize.records - d.sentAfterDrop;
+}
+
+/** The loss since `prev`, as a record; null when nothing was lost. Its body is also the agent's log line. */
 export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime): LogRecord | null {
   const d = (a: number, b: number): number => Math.max(0, b - a);
-  const kernel = prev.capture.kernelDrops >= 0 && now.capture.kernelDrops >= 0 ? d(prev.capture.kernelDrops, now.capture.kernelDrops) : 0;
-  const gaps = now.capture.seqGapsExact ? d(prev.capture.seqGaps, now.capture.seqGaps) : 0;
-  const handoff = d(prev.capture.handoffDropped, now.capture.handoffDropped);
-  const mal = d(malformed(prev.capture), malformed(now.capture));
+  const pc = prev.capture;
+  const nc = now.capture;
+  const kernel = pc.kernelDrops >= 0 && nc.kernelDrops >= 0 ? d(pc.kernelDrops, nc.kernelDrops) : 0;
+  const enobufs = d(pc.enobufs, nc.enobufs);
+  const gaps = nc.seqGapsExact ? d(pc.seqGaps, nc.seqGaps) : 0;
+  const handoff = d(pc.handoffDropped, nc.handoffDropped);
+  const mal = d(malformed(pc), malformed(nc));
   const pe = exportDrops(prev.exporters);
   const ne = exportDrops(now.exporters);
   const queueFull = d(pe.queueFull, ne.queueFull);
   const failed = d(pe.failed, ne.failed);
   const rate = d(prev.pressure.dropped.rate_limit, now.pressure.dropped.rate_limit);
   const priority = d(prev.pressure.dropped.priority, now.pressure.dropped.priority);
-  if (kernel + gaps + handoff + mal + queueFull + failed + rate + priority === 0) return null;
+  const pd = prev.delivery;
+  const nd = now.delivery;
+  const rejected = pd && nd ? d(pd.rejected + pd.partiallyRejected, nd.rejected + nd.partiallyRejected) : 0;
+  const spoolFull = pd && nd ? d(spoolDropped(pd), spoolDropped(nd)) : 0;
+  const corrupt = pd && nd ? d(pd.store.corrupt.batches, nd.store.corrupt.batches) : 0;
+  if (kernel + enobufs + gaps + handoff + mal + queueFull + failed + rate + priority + rejected + spoolFull + corrupt === 0) return null;
   const parts: string[] = [];
-  if (kernel) parts.push(`${kernel} dropped by the kernel`);
+  if (kernel) parts.push(`${kernel} dropped by the kernel (receive queue full)`);
+  if (enobufs) parts.push(`${enobufs} ENOBUFS`);
   if (gaps) parts.push(`${gaps} missing from kernel sequence numbers`);
-  if (handoff) parts.push(`${handoff} dropped in the agent (main thread behind)`);
-  if (mal) parts.push(`${mal} malformed datagrams`);
+  if (handoff) parts.push(`${handoff} dropped between capture and main thread (main thread behind)`);
+  if (mal) {
+    const why = MALFORMED_REASONS.filter((r) => nc.malformed[r] > pc.malformed[r])
+      .map((r) => `${r} ${nc.malformed[r] - pc.malformed[r]}`)
+      .join(', ');
+    parts.push(`${mal} malformed datagrams skipped (${why})`);
+  }
   if (queueFull) parts.push(`${queueFull} records dropped (export queue full)`);
   if (failed) parts.push(`${failed} records in failed exports`);
   if (rate) parts.push(`${rate} dropped by rate limits`);
   if (priority) parts.push(`${priority} low-priority events dropped under pressure`);
+  if (rejected) parts.push(`${rejected} records rejected by the collector`);
+  if (spoolFull) parts.push(`${spoolFull} records dropped from the full spool (oldest first)`);
+  if (corrupt) parts.push(`${corrupt} corrupt spool batches skipped`);
   return {
     eventName: 'cnproc.loss',
     timestamp: time,
@@ -74,6 +103,31 @@ export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime
       'cnproc.loss.export_failed': failed,
       'cnproc.loss.rate_limit': rate,
       'cnproc.loss.priority': priority,
+      'cnproc.loss.export_rejected': rejected,
+      'cnproc.loss.spool_full': spoolFull,
+      'cnproc.loss.spool_corrupt': corrupt,
+    },
+  };
+}
+
+/** What the kernel did while the agent was down (restart continuity), as a cnproc.loss record; null when nothing. */
+export function downtimeRecord(g: DowntimeGap, time: HrTime): LogRecord | null {
+  if (!g.sameBoot || (g.forks === 0 && g.generated === 0)) return null;
+  const bound = g.clean ? '' : ' (it did not stop cleanly: upper bounds)';
+  const seq =
+    g.cpusCompared > 0 ? `; the kernel generated ${g.generated} events (per-CPU sequence numbers, ${g.cpusCompared} CPUs compared)` : '';
+  return {
+    eventName: 'cnproc.loss',
+    timestamp: time,
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    body: `while the agent was down for ${(g.downMs / 1000).toFixed(1)} s${bound}, ${g.forks} processes and threads were forked${seq}`,
+    attributes: {
+      'cnproc.event.name': 'cnproc.loss',
+      'cnproc.loss.downtime.ms': g.downMs,
+      'cnproc.loss.downtime.forks': g.forks,
+      'cnproc.loss.downtime.generated': g.generated,
+      'cnproc.loss.downtime.clean': g.clean,
     },
   };
 }

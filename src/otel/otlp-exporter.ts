@@ -39,11 +39,19 @@ export class ExporterConfigError extends Error {
   override readonly name = 'ExporterConfigError';
 }
 
-/** The logs URL: logsEndpoint as is, else endpoint + /v1/logs (the OTLP spec rule); null if neither. */
-export function logsUrl(otlp: AgentConfig['otlp']): string | null {
-  if (otlp.logsEndpoint) return otlp.logsEndpoint;
-  if (otlp.endpoint) return `${otlp.endpoint.replace(/\/+$/, '')}/v1/logs`;
+/**
+ * A signal's URL by the OTLP spec rule: the signal-specific endpoint as is, else the base endpoint
+ * + /v1/<signal>; null if neither is set.
+ */
+export function signalUrl(specific: string, base: string, signal: 'logs' | 'traces' | 'metrics'): string | null {
+  if (specific) return specific;
+  if (base) return `${base.replace(/\/+$/, '')}/v1/${signal}`;
   return null;
+}
+
+/** The logs URL: otlp.logsEndpoint as is, else otlp.endpoint + /v1/logs; null if neither. */
+export function logsUrl(otlp: AgentConfig['otlp']): string | null {
+  return signalUrl(otlp.logsEndpoint, otlp.endpoint, 'logs');
 }
 
 /** "Name: value" lines (or name=value); blank lines and # comments are skipped. */
@@ -88,12 +96,18 @@ export function otlpHeaders(otlp: AgentConfig['otlp']): Record<string, string> {
   return headers;
 }
 
-export function createOtlpExporter(otlp: AgentConfig['otlp']): LogRecordExporter {
+/** The logs URL, or a configuration error naming the settings that give one. */
+export function requireLogsUrl(otlp: AgentConfig['otlp']): string {
   const url = logsUrl(otlp);
   if (!url)
     throw new ExporterConfigError(
       'the otlp exporter needs otlp.endpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_ENDPOINT) or otlp.logsEndpoint',
     );
+  return url;
+}
+
+/** TLS material from configuration (read now, so a missing file is a start-up error); verification is always on. */
+export function otlpTls(otlp: AgentConfig['otlp']): { ca?: Buffer; key?: Buffer; cert?: Buffer; rejectUnauthorized: true } {
   if ((otlp.clientKey === '') !== (otlp.clientCertificate === '')) {
     throw new ExporterConfigError('mTLS needs both otlp.clientKey and otlp.clientCertificate');
   }
@@ -101,12 +115,29 @@ export function createOtlpExporter(otlp: AgentConfig['otlp']): LogRecordExporter
   if (otlp.certificate) tls.ca = readPem(otlp.certificate, 'otlp.certificate');
   if (otlp.clientKey) tls.key = readPem(otlp.clientKey, 'otlp.clientKey');
   if (otlp.clientCertificate) tls.cert = readPem(otlp.clientCertificate, 'otlp.clientCertificate');
-  const options = {
+  return tls;
+}
+
+/**
+ * Options for the stock OTLP/HTTP exporters (logs, traces, metrics) from the otlp.* settings: one
+ * place for headers, compression, timeout and verified TLS. Throws ExporterConfigError.
+ */
+export function otlpExporterOptions(otlp: AgentConfig['otlp'], url: string): OTLPExporterNodeConfigBase {
+  return {
     url,
     headers: otlpHeaders(otlp),
     compression: otlp.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
     timeoutMillis: otlp.timeoutMs,
-    httpAgentOptions: { keepAlive: true, ...tls },
+    httpAgentOptions: { keepAlive: true, ...otlpTls(otlp) },
   };
+}
+
+/**
+ * The stock-transport OTLP exporter (SDK retries inside timeoutMs, then the batch is gone): for
+ * host programs that want a plain LogRecordExporter. The agent itself uses the spooling delivery
+ * (src/delivery/otlp-delivery.ts).
+ */
+export function createOtlpExporter(otlp: AgentConfig['otlp']): LogRecordExporter {
+  const options = otlpExporterOptions(otlp, requireLogsUrl(otlp));
   return otlp.protocol === 'http/json' ? new JsonExporter(options) : new FastProtoLogExporter(options);
 }

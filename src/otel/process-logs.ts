@@ -8,6 +8,7 @@
  * await logs.stop();
  * ```
  */
+import type { Context } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/api-logs';
 import { processDefaults } from '../config/defaults.js';
 import type { EventFilter } from '../filter/filter.js';
@@ -45,6 +46,11 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   onBatchStart?: (nowMs: number) => void;
   /** Called with each batch after its records were emitted (e.g. for console output or tests). */
   onEnriched?: (events: readonly EnrichedEvent[]) => void;
+  /**
+   * Called with every event, before the filter (e.g. ProcessTraces.traceContext, which builds
+   * process spans from them); the Context it returns is the record's, so it carries a trace and span id.
+   */
+  traceContext?: (x: EnrichedEvent) => Context | undefined;
 }
 
 export interface ProcessLogs {
@@ -53,6 +59,8 @@ export interface ProcessLogs {
   readonly host: HostClock;
   /** Capture and process-table counters. */
   stats(): { capture: CaptureStats; process: EnricherStats; emitted: number; filtered: number; lastEventTime: HrTime | null };
+  /** Kernel seq of the first and the last event handled on each CPU (cpu → seq). */
+  seqByCpu(): { first: Map<number, number>; last: Map<number, number> };
   /** Replaces the filter (configuration reload); null removes it. */
   setFilter(filter: EventFilter | null): void;
   /** Replaces the redaction function (configuration reload). */
@@ -62,6 +70,16 @@ export interface ProcessLogs {
 }
 
 const NO_REDACTION: MappingContext['redact'] = (argv) => ({ argv, redacted: false });
+
+function seqMap(byCpu: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  // A sparse array: only CPUs that had an event.
+  for (let cpu = 0; cpu < byCpu.length; cpu++) {
+    const seq = byCpu[cpu];
+    if (seq !== undefined) m.set(cpu, seq);
+  }
+  return m;
+}
 
 /** Wall-clock now as HrTime (the records' observed timestamp). */
 function nowHrTime(): HrTime {
@@ -90,6 +108,9 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   let filtered = 0;
   let filter = opts.filter ?? null;
   let lastEventTime: HrTime | null = null;
+  // Kernel seq per CPU of the first and last event handled: restart continuity compares them.
+  const firstSeq: number[] = [];
+  const lastSeq: number[] = [];
   const pressure = opts.pressure;
 
   const onEvents = (events: ProcEvent[]): void => {
@@ -100,15 +121,20 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     if (events.length > 0) lastEventTime = (events[events.length - 1] as ProcEvent).time;
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as ProcEvent;
+      if (firstSeq[e.cpu] === undefined) firstSeq[e.cpu] = e.seq;
+      lastSeq[e.cpu] = e.seq;
       const x: EnrichedEvent = enrich
         ? enricher.enrich(e, e.procSnapshot)
         : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
+      const traceCtx = opts.traceContext?.(x);
       if (filter !== null && !filter.keep(x)) {
         filtered++;
         continue;
       }
       if (pressure !== undefined && pressure.decide(x, nowMs) !== PASS) continue;
-      logger.emit(toLogRecord(x, ctx, observed));
+      const record = toLogRecord(x, ctx, observed);
+      if (traceCtx !== undefined) record.context = traceCtx;
+      logger.emit(record);
       emitted++;
       batch.push(x);
     }
@@ -123,6 +149,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     source,
     enricher,
     host,
+    seqByCpu: () => ({ first: seqMap(firstSeq), last: seqMap(lastSeq) }),
     stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted, filtered, lastEventTime }),
     setFilter: (f) => {
       filter = f;

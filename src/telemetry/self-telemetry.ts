@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { DeliveryStats } from '../delivery/delivery.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
 import type { HrTime } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
@@ -30,6 +31,8 @@ export interface TelemetrySnapshot {
   lastEventTime: HrTime | null;
   subscribed: boolean;
   pressure: PressureStats;
+  /** The OTLP delivery loop and its store; null without OTLP. */
+  delivery?: DeliveryStats | null;
 }
 
 export interface SelfTelemetryOptions {
@@ -37,6 +40,10 @@ export interface SelfTelemetryOptions {
   port: number;
   resource: Resource;
   snapshot: () => TelemetrySnapshot;
+  /** Serve /metrics, /healthz and /readyz on host:port (default true); false: only the extra readers. */
+  listen?: boolean;
+  /** More readers of the same instruments, e.g. a PeriodicExportingMetricReader pushing over OTLP. */
+  readers?: MetricReader[];
 }
 
 type Observe = (r: ObservableResult<Attributes>, s: TelemetrySnapshot) => void;
@@ -117,6 +124,56 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     },
   ],
   [
+    'cnproc.delivery.records',
+    'counter',
+    'OTLP records by outcome: delivered, rejected (non-retryable answer), partially_rejected (partial success)',
+    '{record}',
+    (r, s) => {
+      if (!s.delivery) return;
+      r.observe(s.delivery.delivered, { outcome: 'delivered' });
+      r.observe(s.delivery.rejected, { outcome: 'rejected' });
+      r.observe(s.delivery.partiallyRejected, { outcome: 'partially_rejected' });
+    },
+  ],
+  [
+    'cnproc.delivery.retries',
+    'counter',
+    'OTLP attempts that failed and will be repeated (429, 502, 503, 504, network errors)',
+    '{request}',
+    (r, s) => {
+      if (s.delivery) r.observe(s.delivery.retries);
+    },
+  ],
+  [
+    'cnproc.spool.held',
+    'gauge',
+    'Records waiting in the spool (or memory queue) for the collector',
+    '{record}',
+    (r, s) => {
+      if (s.delivery) r.observe(s.delivery.store.records);
+    },
+  ],
+  [
+    'cnproc.spool.size',
+    'gauge',
+    'Bytes held by the spool (or memory queue)',
+    'By',
+    (r, s) => {
+      if (s.delivery) r.observe(s.delivery.store.bytes);
+    },
+  ],
+  [
+    'cnproc.spool.dropped',
+    'counter',
+    'Spool batches removed unsent, by reason: full (size cap, oldest first), corrupt',
+    '{batch}',
+    (r, s) => {
+      if (!s.delivery) return;
+      r.observe(s.delivery.store.droppedOldest.batches, { reason: 'full' });
+      r.observe(s.delivery.store.corrupt.batches, { reason: 'corrupt' });
+    },
+  ],
+  [
     'cnproc.pressure.level',
     'gauge',
     'Pressure ladder level: 0 normal, 1 shed, 2 aggregate, 3 drop',
@@ -168,7 +225,7 @@ export class SelfTelemetry {
 
   private constructor(private readonly opts: SelfTelemetryOptions) {
     this.exporter = new PrometheusExporter({ preventServerStart: true });
-    this.provider = new MeterProvider({ resource: opts.resource, readers: [this.exporter] });
+    this.provider = new MeterProvider({ resource: opts.resource, readers: [this.exporter, ...(opts.readers ?? [])] });
     const meter = this.provider.getMeter('cnproc-otel');
     for (const [name, kind, description, unit, observe] of INSTRUMENTS) {
       const inst =
@@ -183,6 +240,7 @@ export class SelfTelemetry {
   /** Starts the listener; rejects with a clear message when the port is taken. */
   static async start(opts: SelfTelemetryOptions): Promise<SelfTelemetry> {
     const t = new SelfTelemetry(opts);
+    if (opts.listen === false) return t;
     await new Promise<void>((resolve, reject) => {
       t.server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -202,12 +260,15 @@ export class SelfTelemetry {
     return typeof a === 'object' && a ? a.port : 0;
   }
 
-  /** Ready: subscribed to the kernel, and no exporter's last export failed. */
+  /** Ready: subscribed to the kernel, no exporter's last export failed, and the collector took the last batch. */
   ready(s: TelemetrySnapshot): { ok: boolean; why: string } {
     if (!s.subscribed) return { ok: false, why: 'not subscribed to the proc connector' };
     const failing = s.exporters.filter((e) => e.stats.lastExportOk === false);
     if (failing.length > 0)
       return { ok: false, why: `last export failed: ${failing.map((e) => `${e.name}: ${e.stats.lastError}`).join('; ')}` };
+    if (s.delivery?.lastOutcome === 'retry')
+      return { ok: false, why: `collector not accepting (${s.delivery.consecutiveFailures} attempts): ${s.delivery.lastError}` };
+    if (s.delivery?.lastOutcome === 'rejected') return { ok: false, why: `collector rejected the last batch: ${s.delivery.lastError}` };
     return { ok: true, why: 'subscribed and exporting' };
   }
 
@@ -228,7 +289,8 @@ export class SelfTelemetry {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Shutting down the provider makes a periodic reader push its last collection.
     await this.provider.shutdown();
   }
 }

@@ -68,7 +68,10 @@ describe('defaults and precedence', () => {
       'otlp-endpoint',
       'otlp-protocol',
       'receive-buffer',
+      'spool',
+      'spool-dir',
       'threads',
+      'traces',
     ]);
   });
 });

@@ -2,7 +2,9 @@
  * Runs the built CLI (dist/src/cli/main.js) as a child process.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -17,11 +19,21 @@ export interface LiveAgent {
   stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
+  /** The spool directory the agent was given. */
+  spoolDir: string;
 }
 
-/** Starts the agent; unless the test chooses, its metrics listener takes any free port. */
+/**
+ * Starts the agent; unless the test chooses, its metrics listener takes any free port and its spool
+ * is a fresh directory removed after the agent exits (a shared /var/lib spool would let one test's
+ * undelivered batches reach the next test's receiver).
+ */
 export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
-  const args = argsIn.includes('--metrics-port') ? argsIn : [...argsIn, '--metrics-port', '0'];
+  let args = argsIn.includes('--metrics-port') ? argsIn : [...argsIn, '--metrics-port', '0'];
+  const given = args.indexOf('--spool-dir');
+  const ownSpool = given < 0;
+  const spoolDir = ownSpool ? mkdtempSync(join(tmpdir(), 'cnproc-spool-')) : (args[given + 1] as string);
+  if (ownSpool) args = [...args, '--spool-dir', spoolDir];
   const cmd = prefix.length ? (prefix[0] as string) : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, CLI, ...args] : [CLI, ...args];
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -33,8 +45,13 @@ export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      if (ownSpool) rmSync(spoolDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited, spoolDir };
 }
 
 /** The pid of a wrapper's (e.g. strace's) first child: signals must go to the agent itself. */

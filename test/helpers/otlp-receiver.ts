@@ -66,6 +66,20 @@ export interface ReceivedSpan {
   encoding: OtlpEncoding;
 }
 
+/** One data point of a Sum or Gauge metric, with its metric, resource and scope, flattened. */
+export interface ReceivedMetricPoint {
+  resource: Record<string, unknown>;
+  scope: { name: string; version?: string };
+  name: string;
+  unit: string;
+  kind: 'sum' | 'gauge';
+  attributes: Record<string, unknown>;
+  /** asInt (as a number, or bigint beyond the safe range) or asDouble. */
+  value: number | bigint;
+  timeUnixNano: string;
+  encoding: OtlpEncoding;
+}
+
 /** One HTTP request as the receiver saw it, whatever became of it. */
 export interface ReceivedRequest {
   path: string;
@@ -102,6 +116,8 @@ export interface OtlpReceiver {
   url: string;
   records: ReceivedLogRecord[];
   spans: ReceivedSpan[];
+  /** Sum and Gauge data points (other metric types are not flattened). */
+  metrics: ReceivedMetricPoint[];
   requests: ReceivedRequest[];
   /** Replaces the responder; null goes back to the default. */
   setResponder(fn: Responder | null): void;
@@ -114,6 +130,7 @@ export interface OtlpReceiver {
 const SERVICE_FILES = [
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
 ];
 
 /**
@@ -335,11 +352,46 @@ function flattenSpans(request: unknown, encoding: OtlpEncoding): ReceivedSpan[] 
   return out;
 }
 
+function flattenMetrics(request: unknown, encoding: OtlpEncoding): ReceivedMetricPoint[] {
+  const out: ReceivedMetricPoint[] = [];
+  list(obj(request, 'request').resourceMetrics, 'resourceMetrics').forEach((rmv, i) => {
+    const rm = obj(rmv, `resourceMetrics[${i}]`);
+    const resource = attributes(obj(rm.resource, `resourceMetrics[${i}].resource`).attributes, `resourceMetrics[${i}].resource.attributes`);
+    list(rm.scopeMetrics, `resourceMetrics[${i}].scopeMetrics`).forEach((smv, j) => {
+      const sm = obj(smv, `resourceMetrics[${i}].scopeMetrics[${j}]`);
+      const sc = scope(sm.scope, `resourceMetrics[${i}].scopeMetrics[${j}].scope`);
+      list(sm.metrics, `resourceMetrics[${i}].scopeMetrics[${j}].metrics`).forEach((mv, k) => {
+        const at = `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}]`;
+        const m = obj(mv, at);
+        const kind = m.sum !== undefined ? 'sum' : m.gauge !== undefined ? 'gauge' : null;
+        if (kind === null) return;
+        const data = obj(m[kind], `${at}.${kind}`);
+        list(data.dataPoints, `${at}.${kind}.dataPoints`).forEach((pv, n) => {
+          const pat = `${at}.${kind}.dataPoints[${n}]`;
+          const p = obj(pv, pat);
+          out.push({
+            resource,
+            scope: sc,
+            name: text(m.name, `${at}.name`),
+            unit: text(m.unit, `${at}.unit`),
+            kind,
+            attributes: attributes(p.attributes, `${pat}.attributes`),
+            value: p.asDouble !== undefined ? double(p.asDouble, `${pat}.asDouble`) : int64(p.asInt, `${pat}.asInt`),
+            timeUnixNano: nanos(p.timeUnixNano, `${pat}.timeUnixNano`),
+            encoding,
+          });
+        });
+      });
+    });
+  });
+  return out;
+}
+
 interface Signal {
-  kind: 'logs' | 'traces';
+  kind: 'logs' | 'traces' | 'metrics';
   request: string;
   response: string;
-  flatten: (request: unknown, encoding: OtlpEncoding) => ReceivedLogRecord[] | ReceivedSpan[];
+  flatten: (request: unknown, encoding: OtlpEncoding) => ReceivedLogRecord[] | ReceivedSpan[] | ReceivedMetricPoint[];
 }
 
 const SIGNALS: Record<string, Signal> = {
@@ -354,6 +406,12 @@ const SIGNALS: Record<string, Signal> = {
     request: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
     response: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
     flatten: flattenSpans,
+  },
+  '/v1/metrics': {
+    kind: 'metrics',
+    request: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+    response: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+    flatten: flattenMetrics,
   },
 };
 
@@ -404,6 +462,7 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
   const root = loadOtlpRoot();
   const records: ReceivedLogRecord[] = [];
   const spans: ReceivedSpan[] = [];
+  const metrics: ReceivedMetricPoint[] = [];
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<Waiter>();
   let responder: Responder | null = null;
@@ -420,7 +479,7 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     if (contentEncoding !== 'gzip' && contentEncoding !== 'identity')
       return plain(415, `unsupported Content-Encoding "${contentEncoding}"`);
 
-    let items: ReceivedLogRecord[] | ReceivedSpan[];
+    let items: ReceivedLogRecord[] | ReceivedSpan[] | ReceivedMetricPoint[];
     try {
       const body = entry.gzip ? gunzipSync(raw) : raw;
       let decoded: unknown;
@@ -452,7 +511,7 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     };
     if (reply.headers) answer.headers = reply.headers;
     if (ok) {
-      const sink: unknown[] = signal.kind === 'logs' ? records : spans;
+      const sink: unknown[] = signal.kind === 'logs' ? records : signal.kind === 'traces' ? spans : metrics;
       answer.keep = () => sink.push(...items);
     }
     return answer;
@@ -534,6 +593,7 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
     url: `http://127.0.0.1:${port}`,
     records,
     spans,
+    metrics,
     requests,
     setResponder: (fn) => {
       responder = fn;

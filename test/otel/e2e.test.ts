@@ -74,7 +74,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
 }
 
 describe('collector errors', () => {
-  test('400 from the collector: records counted as failed, a cnproc.loss record follows, the agent keeps running', async (t) => {
+  test('400 from the collector: records counted as rejected, a cnproc.loss record follows, the agent keeps running', async (t) => {
     if (!needsRoot(t)) return;
     const rx = await receiver();
     let reject = true;
@@ -83,17 +83,17 @@ describe('collector errors', () => {
     try {
       await waitFor('exporting line', () => /exporting to OTLP/.test(agent.stderr()), 15_000);
       await run('sh', ['-c', 'exit 0']);
-      await waitFor('export failure logged', () => /export failed/.test(agent.stderr()), 15_000);
+      await waitFor('rejection logged', () => /records rejected for good: HTTP 400/.test(agent.stderr()), 15_000);
       reject = false;
       await rx.waitFor((recs) => recs.some((r) => r.eventName === 'cnproc.loss'), 15_000);
       const loss = rx.records.find((r) => r.eventName === 'cnproc.loss') as ReceivedLogRecord;
-      assert.ok(Number(loss.attributes['cnproc.loss.export_failed']) > 0);
+      assert.ok(Number(loss.attributes['cnproc.loss.export_rejected']) > 0);
       assert.equal(loss.severityText, 'WARN');
     } finally {
       agent.child.kill('SIGTERM');
     }
     assert.equal(await agent.exited, 0);
-    assert.match(agent.stderr(), /exporter 1: \d+ exported, dropped: queue full 0, failed [1-9]/);
+    assert.match(agent.stderr(), /delivery: \d+ records delivered in \d+ requests, [1-9]\d* rejected/);
   });
 
   test('console and OTLP at once', async (t) => {

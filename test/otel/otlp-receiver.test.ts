@@ -457,7 +457,7 @@ test('415 for an unknown Content-Type or Content-Encoding; 404 elsewhere', async
   assert.equal((await post(`${r.url}/v1/logs`, body, { 'Content-Type': 'text/plain' })).status, 415);
   assert.equal((await post(`${r.url}/v1/logs`, body, {})).status, 415);
   assert.equal((await post(`${r.url}/v1/logs`, body, { ...PROTOBUF, 'Content-Encoding': 'br' })).status, 415);
-  assert.equal((await post(`${r.url}/v1/metrics`, body, PROTOBUF)).status, 404);
+  assert.equal((await post(`${r.url}/v1/profiles`, body, PROTOBUF)).status, 404);
   assert.deepEqual(
     r.requests.map((q) => [q.status, q.encoding, q.records]),
     [

@@ -3,8 +3,9 @@
  * following the exporter's health.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { startCli } from '../helpers/cli.js';
+import { CLI, startCli } from '../helpers/cli.js';
 import { needsRoot, run, waitFor } from '../helpers/kernel.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
@@ -22,7 +23,8 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
   if (!needsRoot(t)) return;
   rx = await startOtlpReceiver();
   let failing = false;
-  rx.setResponder(() => (failing ? { status: 400 } : null));
+  let failStatus = 503;
+  rx.setResponder(() => (failing ? { status: failStatus } : null));
   const agent = startCli(['--otlp-endpoint', rx.url, '--exporter', 'otlp']);
   try {
     const m = await waitFor('metrics line', () => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(agent.stderr()), 15_000);
@@ -50,7 +52,27 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
       ready = await get(`${base}/readyz`);
     }
     assert.equal(ready.status, 503);
-    assert.match(ready.body, /last export failed: otlp:/);
+    assert.match(ready.body, /collector not accepting \(\d+ attempts\): HTTP 503/);
+    let metrics = (await get(`${base}/metrics`)).body;
+    assert.match(metrics, /^cnproc_delivery_retries_total\{[^}]*\} [1-9]\d*$/m);
+    // The collector answers again, then refuses for good: ready, then not ready with the reason.
+    failing = false;
+    for (let i = 0; i < 300 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await get(`${base}/readyz`);
+    }
+    assert.equal(ready.status, 200);
+    failStatus = 400;
+    failing = true;
+    await run('sh', ['-c', 'exit 0']);
+    for (let i = 0; i < 100 && ready.status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await get(`${base}/readyz`);
+    }
+    assert.equal(ready.status, 503);
+    assert.match(ready.body, /collector rejected the last batch: HTTP 400/);
+    metrics = (await get(`${base}/metrics`)).body;
+    assert.match(metrics, /^cnproc_delivery_records_total\{[^}]*outcome="rejected"[^}]*\} [1-9]\d*$/m);
     failing = false;
   } finally {
     agent.child.kill('SIGTERM');
@@ -70,5 +92,45 @@ test('a taken metrics port is a clear configuration error', async (t) => {
     assert.match(agent.stderr(), new RegExp(`metrics listener on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
   } finally {
     blocker.close();
+  }
+});
+
+test('metrics over OTLP: the same instruments pushed to the collector, without the listener', async (t) => {
+  if (!needsRoot(t)) return;
+  const mrx = await startOtlpReceiver();
+  try {
+    // metrics.enabled false: no listener; metrics.otlp true with a short interval (environment).
+    const child = spawn(process.execPath, [CLI, '--otlp-endpoint', mrx.url, '--exporter', 'otlp', '--spool', 'false'], {
+      env: { ...process.env, CNPROC_OTEL_METRICS: 'false', CNPROC_OTEL_METRICS_OTLP: 'true', OTEL_METRIC_EXPORT_INTERVAL: '1000' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    try {
+      await waitFor(
+        'push line',
+        () => /metrics pushed over OTLP to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics every 1000 ms/.test(err),
+        15_000,
+      );
+      assert.doesNotMatch(err, /metrics on http/, 'no listener');
+      await run('sh', ['-c', 'exit 0']);
+      await waitFor(
+        'a pushed cnproc.events.delivered above 0',
+        () => mrx.metrics.some((p) => p.name === 'cnproc.events.delivered' && Number(p.value) > 0),
+        15_000,
+      );
+      const p = mrx.metrics.find((m) => m.name === 'cnproc.events.delivered');
+      assert.equal(p?.kind, 'sum');
+      assert.equal(p?.resource['service.name'], 'cnproc-otel');
+      assert.ok(mrx.metrics.some((m) => m.name === 'cnproc.memory.rss' && m.kind === 'gauge' && Number(m.value) > 0));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 0);
+  } finally {
+    await mrx.close();
   }
 });

@@ -1,0 +1,199 @@
+/**
+ * The delivery loop: sends the oldest stored batch, removes it once the collector took it (or
+ * refused it for good), and waits as the OTLP rules say when the collector asks for time. One
+ * request at a time, oldest first, so records arrive in the order they were made.
+ *
+ * Capture never waits for it: batches go to the store (disk spool or bounded memory) and this loop
+ * drains the store in the background.
+ */
+import type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './batch-store.js';
+import type { SendResult } from './http-sender.js';
+import { type BackoffOptions, nextDelayMs } from './retry-policy.js';
+
+/** What the loop needs of a sender (HttpSender, or anything that speaks the same results). */
+export interface BatchSender {
+  send(payload: Uint8Array, encoding: PayloadEncoding, records: number): Promise<SendResult>;
+  close(): void;
+}
+
+export interface DeliveryOptions {
+  backoff: BackoffOptions;
+  /** Told about each failed attempt (the agent logs the first of a run of failures and the recovery). */
+  onAttemptFailed?: (reason: string, delayMs: number, consecutiveFailures: number) => void;
+  /** Told when a batch is refused for good (non-retryable answer). */
+  onRejected?: (reason: string, records: number) => void;
+  /** Told when the first batch goes through after failures. */
+  onRecovered?: (failures: number, outageMs: number) => void;
+  /** Injectable jitter source for tests. */
+  random?: () => number;
+}
+
+export interface DeliveryStats {
+  /** Records the collector accepted (partial-success rejections excluded). */
+  delivered: number;
+  deliveredBatches: number;
+  /** Records refused for good: non-retryable answers (4xx other than 429, 5xx other than 502-504). */
+  rejected: number;
+  /** Records the collector took but reported as rejected in a partial success. */
+  partiallyRejected: number;
+  /** Records the size cap dropped from the store while they were being sent (then delivered or rejected anyway). */
+  sentAfterDrop: number;
+  /** Attempts that will be repeated (429/502/503/504, network errors). */
+  retries: number;
+  consecutiveFailures: number;
+  /** How the last attempt ended; null before the first. */
+  lastOutcome: 'delivered' | 'rejected' | 'retry' | null;
+  lastError: string | null;
+  /** Wall-clock ms of the last accepted batch; null before the first. */
+  lastDeliveredMs: number | null;
+  /** The store: what waits, and what it dropped (size cap) or found corrupt. */
+  store: BatchStoreStats;
+}
+
+export class Delivery {
+  private running: Promise<void> | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private wakeWait: (() => void) | null = null;
+  private closed = false;
+  private storeClosed = false;
+  private firstFailureMs = 0;
+  private readonly counters = {
+    delivered: 0,
+    deliveredBatches: 0,
+    rejected: 0,
+    partiallyRejected: 0,
+    sentAfterDrop: 0,
+    retries: 0,
+    consecutiveFailures: 0,
+    lastOutcome: null as DeliveryStats['lastOutcome'],
+    lastError: null as string | null,
+    lastDeliveredMs: null as number | null,
+  };
+
+  constructor(
+    readonly store: BatchStore,
+    private readonly sender: BatchSender,
+    private readonly opts: DeliveryOptions,
+  ) {}
+
+  /**
+   * Stores one serialized batch (write-ahead) and makes sure the loop runs. Returns null when the
+   * store refused it (larger than the whole store, or a write error): the store counted it and
+   * says why in `stats().store.lastError`.
+   */
+  enqueue(records: number, encoding: PayloadEncoding, payload: Uint8Array): number | null {
+    const id = this.store.append(records, encoding, payload);
+    this.kick();
+    return id;
+  }
+
+  /** Starts the loop (e.g. to replay a spool left by the previous run); no-op while running or waiting. */
+  kick(): void {
+    if (this.closed || this.running !== null || this.waitTimer !== null) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+    });
+  }
+
+  stats(): DeliveryStats {
+    return { ...this.counters, store: this.store.stats() };
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const batch = this.store.peek();
+      if (batch === null) return;
+      const r = await this.sender.send(batch.payload, batch.encoding, batch.records);
+      // Closed while the request was out: the store may be gone; the batch stays stored (at-least-once).
+      if (this.storeClosed) return;
+      if (r.verdict === 'retry') {
+        this.failed(r.reason, r.retryAfterMs);
+        return;
+      }
+      this.settle(batch, r);
+    }
+  }
+
+  private settle(batch: StoredBatch, r: Exclude<SendResult, { verdict: 'retry' }>): void {
+    const c = this.counters;
+    // Not held any more: the size cap dropped it while it was on the wire (counted there as spool_full).
+    if (!this.store.ack(batch.id)) c.sentAfterDrop += batch.records;
+    if (c.consecutiveFailures > 0) {
+      this.opts.onRecovered?.(c.consecutiveFailures, Date.now() - this.firstFailureMs);
+      c.consecutiveFailures = 0;
+    }
+    c.lastOutcome = r.verdict === 'reject' ? 'rejected' : 'delivered';
+    if (r.verdict === 'reject') {
+      c.rejected += batch.records;
+      c.lastError = r.reason;
+      this.opts.onRejected?.(r.reason, batch.records);
+      return;
+    }
+    c.delivered += batch.records - r.rejected;
+    c.partiallyRejected += r.rejected;
+    c.deliveredBatches++;
+    c.lastDeliveredMs = Date.now();
+    if (r.rejected > 0) {
+      c.lastError = `partial success: ${r.rejected} rejected${r.message ? `: ${r.message}` : ''}`;
+      this.opts.onRejected?.(c.lastError, r.rejected);
+    }
+  }
+
+  private failed(reason: string, retryAfterMs: number | null): void {
+    const c = this.counters;
+    if (c.consecutiveFailures === 0) this.firstFailureMs = Date.now();
+    c.consecutiveFailures++;
+    c.retries++;
+    c.lastOutcome = 'retry';
+    c.lastError = reason;
+    const delay = nextDelayMs(c.consecutiveFailures, retryAfterMs, this.opts.backoff, this.opts.random);
+    this.opts.onAttemptFailed?.(reason, delay, c.consecutiveFailures);
+    this.waitTimer = setTimeout(() => this.endWait(), delay);
+    this.waitTimer.unref();
+  }
+
+  private endWait(): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    const w = this.wakeWait;
+    this.wakeWait = null;
+    w?.();
+    this.kick();
+  }
+
+  /**
+   * Waits until everything stored was delivered (true) or the deadline passed (false). During a
+   * backoff it does not hurry the collector: the wait is honoured, only bounded by the deadline.
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    this.kick();
+    while (!this.closed && this.store.stats().batches > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const step = this.running ?? new Promise<void>((r) => (this.wakeWait = r));
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([step, new Promise<void>((r) => (t = setTimeout(r, left)))]);
+      clearTimeout(t);
+      if (this.running === null && this.waitTimer === null) this.kick();
+    }
+    return this.store.stats().batches === 0;
+  }
+
+  /** Stops sending; what is stored stays in the store (a disk spool keeps it for the next run). */
+  async close(graceMs = 1000): Promise<void> {
+    this.closed = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    this.wakeWait?.();
+    if (this.running) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([this.running, new Promise<void>((r) => (t = setTimeout(r, graceMs)))]);
+      clearTimeout(t);
+    }
+    this.sender.close();
+    this.storeClosed = true;
+    this.store.close();
+  }
+}
