@@ -386,16 +386,20 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     last = cur;
   };
-  // Restart continuity, once, at the first loss report: by then most CPUs have had an event whose
-  // seq can be compared with the one the previous run saved.
+  // Restart continuity, once: as soon as every CPU the previous run saved a seq for has had an event
+  // (so its seq gap can be measured), or after DOWNTIME_WAIT_MS with the CPUs seen by then.
   let downtimeReported = otlp?.continuity?.previous == null;
+  const startedMs = performance.now();
   const reportDowntime = (): void => {
-    downtimeReported = true;
     const cont = otlp?.continuity;
     if (!cont) return;
+    const first = running.seqByCpu().first;
+    const saved = Object.keys(cont.previous?.lastSeq ?? {});
+    if (saved.some((cpu) => !first.has(Number(cpu))) && performance.now() - startedMs < DOWNTIME_WAIT_MS) return;
+    downtimeReported = true;
     // Our LISTEN's acknowledgement takes a seq, and so did the previous run's IGNORE after a clean stop.
     const ownAcks = 1 + (cont.previous?.clean ? 1 : 0);
-    const gap = cont.gap(running.seqByCpu().first, forksAtStart, ownAcks);
+    const gap = cont.gap(first, forksAtStart, ownAcks);
     const rec = gap ? downtimeRecord(gap, now()) : null;
     if (rec) {
       log.warn(String(rec.body));
@@ -477,6 +481,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   detach();
   return code;
 }
+
+/** Longest wait after a restart for an event on every CPU before the downtime is reported. */
+const DOWNTIME_WAIT_MS = 15_000;
 
 /**
  * Memory's share of the pressure, from resident size over the ceiling. It starts at 40 % of the

@@ -383,9 +383,9 @@ export const schema: convict.Schema<AgentConfig> = {
       env: 'CNPROC_OTEL_SPOOL_MAX_BYTES',
     },
     fsync: {
-      doc: 'always: each batch is on disk (fsync) before it is sent, so even a power cut loses nothing stored; never: the OS writes it back (survives an agent crash, not a power cut).',
+      doc: 'never: the kernel writes batches back (an agent crash, kill -9 or OOM loses nothing stored; a power cut may lose the last seconds), like Fluent Bit storage.sync normal; always: fsync each batch and the directory before it is sent (survives a power cut; each fsync blocks the main thread for milliseconds).',
       format: oneOf('fsync', ['always', 'never']),
-      default: 'always',
+      default: 'never',
     },
     memoryMaxBytes: {
       doc: 'With the spool off: most bytes of serialized batches held in memory; beyond it the oldest are dropped and counted.',

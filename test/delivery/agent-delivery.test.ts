@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SEGMENT_HEADER_BYTES } from '../../src/delivery/disk-spool.js';
+import { assertDeliveryIdentity } from '../helpers/accounting.js';
 import { type LiveAgent, startCli } from '../helpers/cli.js';
 import { needsRoot, waitFor } from '../helpers/kernel.js';
 import { freePort } from '../helpers/net.js';
@@ -80,22 +81,6 @@ async function metric(base: string, name: string): Promise<number> {
 function vmRss(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-
-/** The delivery identity from the stop line: everything stored or found is accounted for exactly. */
-function assertDeliveryIdentity(stderr: string): Record<string, number> {
-  const m = /delivery accounting: (.*)$/m.exec(stderr);
-  assert.ok(m, 'delivery accounting line');
-  const a = Object.fromEntries(
-    (m[1] as string)
-      .split(' ')
-      .map((kv) => kv.split('='))
-      .map(([k, v]) => [k, Number(v)]),
-  ) as Record<string, number>;
-  const lhs = (a.stored ?? 0) + (a.found_at_start ?? 0);
-  const rhs = ['delivered', 'rejected', 'partially_rejected', 'spool_dropped', 'corrupt', 'left'].reduce((n, k) => n + (a[k] ?? 0), 0);
-  assert.equal(lhs, rhs, m[0]);
-  return a;
 }
 
 /** No record of a kernel event arrived twice (cnproc.event.id is unique per boot). */
@@ -277,7 +262,9 @@ test('kill -9, restart: the spool is replayed, and the downtime is reported', { 
   try {
     await waitFor('replay', () => /delivery: spool .*: \d+ records from before this start to replay/.test(second.stderr()), 15_000);
     await rx.waitFor(() => markers(rx.records, 'dtest-kill').size === 30, 30_000);
-    await rx.waitFor((recs) => recs.some((r) => r.attributes['cnproc.loss.downtime.forks'] !== undefined), 15_000);
+    // Events on every CPU after the restart let the agent measure each CPU's seq gap at once.
+    await workload('dtest-after', 0, 20, 0);
+    await rx.waitFor((recs) => recs.some((r) => r.attributes['cnproc.loss.downtime.forks'] !== undefined), 30_000);
     const down = rx.records.find((r) => r.attributes['cnproc.loss.downtime.forks'] !== undefined) as ReceivedLogRecord;
     t.diagnostic(String(down.body));
     assert.ok(Number(down.attributes['cnproc.loss.downtime.forks']) >= 20, String(down.body));

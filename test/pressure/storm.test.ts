@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { assertDeliveryIdentity } from '../helpers/accounting.js';
 import { childPidOf, startCli } from '../helpers/cli.js';
 import { needsRoot, waitFor } from '../helpers/kernel.js';
 
@@ -106,7 +107,12 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
       .join(' | '),
   );
   assert.ok(a.storm_records > 0, 'cnproc.storm records were made');
-  assert.ok(a.aggregated > 100_000, `aggregated ${a.aggregated}`);
+  // How much is aggregated depends on how far the main thread falls behind (the disk spool absorbs
+  // the slow collector itself); that some is, and that it is all accounted for, does not.
+  assert.ok(a.aggregated > 0, `aggregated ${a.aggregated}`);
+  // Every record stored for delivery was delivered or is still in the spool (the collector is slow).
+  const d = assertDeliveryIdentity(agent.stderr());
+  assert.equal((d.rejected ?? 0) + (d.spool_dropped ?? 0) + (d.corrupt ?? 0), 0, JSON.stringify(d));
   // Every event the agent received is accounted for exactly once.
   assert.equal(a.received, a.emitted + a.filtered + a.aggregated + a.rate_limited + a.priority_dropped, JSON.stringify(a));
   assert.equal(a.handoff_dropped, 0);
