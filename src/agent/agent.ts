@@ -340,12 +340,14 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
   // counter: the main thread's own view lags exactly when it is behind), and memory.
   const handoffMax = config.capture.handoffMaxEvents;
+  const storeCap = config.delivery.spool ? config.delivery.spoolMaxBytes : config.delivery.memoryMaxBytes;
   const measure = (): number => {
     let p = running.source.backlog() / handoffMax;
     for (const proc of processors) {
       const st = proc.stats();
       p = Math.max(p, (st.queued + st.inFlight) / config.batch.maxQueueSize);
     }
+    if (otlp) p = Math.max(p, storePressure(otlp.delivery.store.stats().bytes / storeCap));
     return Math.max(p, memoryPressure(process.memoryUsage.rss() / config.pressure.memoryLimitBytes));
   };
   const emitStorms = (storms: StormSummary[]): void => {
@@ -480,6 +482,17 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   await telemetry?.stop();
   detach();
   return code;
+}
+
+/**
+ * The delivery store's share of the pressure, from its fill (bytes over its cap). The first half is
+ * free buffer (a collector outage of normal traffic must not degrade records); from there it climbs
+ * linearly to 1 at the cap: shed at 62.5 %, aggregate at 75 %, drop low-priority types at 90 %, so
+ * a storm during an outage is thinned before the cap would drop the oldest batches.
+ */
+export function storePressure(fill: number): number {
+  if (fill <= 0.5) return 0;
+  return Math.min(1, (fill - 0.5) / 0.5);
 }
 
 /** Longest wait after a restart for an event on every CPU before the downtime is reported. */

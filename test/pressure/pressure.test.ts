@@ -206,3 +206,14 @@ test('memory pressure: none below 40 % of the ceiling, at most "aggregate" until
   assert.equal(memoryPressure(0.94), 0.79);
   assert.equal(memoryPressure(0.95), 1);
 });
+
+test('the delivery store weighs from half full: shed, aggregate and drop before the cap', async () => {
+  const { storePressure } = await import('../../src/agent/agent.js');
+  assert.equal(storePressure(0), 0);
+  assert.equal(storePressure(0.5), 0);
+  assert.equal(storePressure(0.625), 0.25);
+  assert.equal(storePressure(0.75), 0.5);
+  assert.equal(storePressure(0.9), 0.8);
+  assert.equal(storePressure(1), 1);
+  assert.equal(storePressure(1.2), 1);
+});
