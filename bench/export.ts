@@ -21,12 +21,14 @@
  * exit and thread events reuse the entry of their process, and every event gets a new ancestors array.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
-import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchLogRecordProcessor,
@@ -35,11 +37,15 @@ import {
   type LogRecordProcessor,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { Delivery } from '../src/delivery/delivery.js';
+import { DiskSpool } from '../src/delivery/disk-spool.js';
+import { HttpSender } from '../src/delivery/http-sender.js';
+import { SpoolingLogExporter } from '../src/delivery/spooling-exporter.js';
 import { Redactor } from '../src/filter/redact.js';
 import type { HrTime, ProcEvent } from '../src/kernel/events.js';
 import { AccountingLogRecordProcessor } from '../src/otel/accounting-processor.js';
 import type { MappingContext } from '../src/otel/attributes.js';
-import { serializeRequest } from '../src/otel/fast-logs-serializer.js';
+import { FastProtobufLogsSerializer, serializeRequest } from '../src/otel/fast-logs-serializer.js';
 import { FastProtoLogExporter } from '../src/otel/otlp-exporter.js';
 import { toLogRecord } from '../src/otel/record.js';
 import type { EnrichedEvent, ProcessInfo } from '../src/process/model.js';
@@ -233,7 +239,28 @@ export function workloadEvents(w: Workload, n: number): EnrichedEvent[] {
   return out;
 }
 
-type ExporterKind = 'stock' | 'fast';
+/** stock / fast: the SDK's transport; spool: the agent's own path (disk spool, delivery loop, HttpSender). */
+type ExporterKind = 'stock' | 'fast' | 'spool';
+
+/** The agent's delivery path on a fresh spool directory (fsync never, the default). */
+function spoolingExporter(url: string): { exporter: LogRecordExporter; delivery: Delivery; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cnproc-bench-spool-'));
+  const sender = new HttpSender({
+    url,
+    headers: {},
+    compression: 'gzip',
+    timeoutMs: 10_000,
+    userAgent: 'cnproc-otel-bench',
+    decodeResponse: {
+      protobuf: (b) => ProtobufLogsSerializer.deserializeResponse(b),
+      json: (b) => JsonLogsSerializer.deserializeResponse(b),
+    },
+  });
+  const delivery = new Delivery(DiskSpool.open({ dir, maxBytes: 8 * 1_073_741_824, fsync: 'never' }), sender, {
+    backoff: { initialMs: 100, maxMs: 1000 },
+  });
+  return { exporter: new SpoolingLogExporter(delivery, 'protobuf', FastProtobufLogsSerializer), delivery, dir };
+}
 
 interface RunResult {
   seconds: number;
@@ -254,7 +281,9 @@ function mainThreadCpu(): number {
 
 async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events: EnrichedEvent[], url: string): Promise<RunResult> {
   const config = { url, compression: CompressionAlgorithm.GZIP };
-  const otlp = exporterKind === 'fast' ? new FastProtoLogExporter(config) : new OTLPLogExporter(config);
+  const spooling = exporterKind === 'spool' ? spoolingExporter(url) : null;
+  const otlp: LogRecordExporter =
+    spooling?.exporter ?? (exporterKind === 'fast' ? new FastProtoLogExporter(config) : new OTLPLogExporter(config));
   // Counts what the receiver acknowledged, for both pipelines (the SDK's would drop silently).
   let exported = 0;
   // Records whose export has ended (either way), and who waits for the next one to end.
@@ -302,10 +331,19 @@ async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events
     await new Promise((r) => setImmediate(r));
   }
   await provider.forceFlush();
+  // The spooling exporter succeeds once a batch is stored: wait for the receiver to have it all.
+  if (spooling) {
+    await spooling.delivery.flush(120_000);
+    exported = spooling.delivery.stats().delivered;
+  }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
   const mainCpu = mainThreadCpu() - m0;
   await provider.shutdown();
+  if (spooling) {
+    await spooling.delivery.close();
+    rmSync(spooling.dir, { recursive: true, force: true });
+  }
   return { seconds, cpu: (c.user + c.system) / 1e6, mainCpu, exported };
 }
 
@@ -389,7 +427,7 @@ function serializeBench(events: EnrichedEvent[]): string {
     '|---|---:|---:|---:|',
   ];
   const stock = (b: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(b);
-  const results: Record<ExporterKind, ReturnType<typeof serializeOnce>[]> = { stock: [], fast: [] };
+  const results: Record<'stock' | 'fast', ReturnType<typeof serializeOnce>[]> = { stock: [], fast: [] };
   // Alternate, three times each, and keep each one's best: GC and JIT noise falls on both.
   for (let i = 0; i < 3; i++) {
     results.stock.push(serializeOnce(stock, batches, 3));
@@ -438,6 +476,7 @@ export async function exportBench(args: string[]): Promise<void> {
       '|---|---|---|---:|---:|---:|',
     ];
     const runs = [
+      ['agent', 'spool'],
       ['agent', 'fast'],
       ['agent', 'stock'],
       ['sdk', 'stock'],
@@ -445,7 +484,12 @@ export async function exportBench(args: string[]): Promise<void> {
     for (const [kind, exporterKind] of runs) {
       const r = await bestOf(kind, exporterKind, events, url);
       const label = kind === 'agent' ? 'AccountingLogRecordProcessor' : 'stock SDK BatchLogRecordProcessor';
-      const exporterLabel = exporterKind === 'fast' ? 'FastProtoLogExporter' : 'stock OTLPLogExporter (proto)';
+      const exporterLabel =
+        exporterKind === 'spool'
+          ? 'SpoolingLogExporter → disk spool → HttpSender (the agent)'
+          : exporterKind === 'fast'
+            ? 'FastProtoLogExporter'
+            : 'stock OTLPLogExporter (proto)';
       peers.push(`| ${fmt(n)} | ${label} | ${exporterLabel} | ${fmt(n / r.seconds)} | ${r.cpu.toFixed(2)} | ${fmt(n / r.cpu)} |`);
     }
     process.stdout.write(`${peers.join('\n')}\n\n`);
