@@ -93,14 +93,16 @@ export class Enricher {
       }
       case 'uid': {
         const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
-        previous = { ruid: before.ruid, euid: before.euid };
+        // Equal to the new ids: the /proc snapshot was read after the change (setpriv switches
+        // right after its exec), so what it holds is not the old value: unknown, not wrong.
+        previous = before.ruid === e.ruid && before.euid === e.euid ? { ruid: null, euid: null } : { ruid: before.ruid, euid: before.euid };
         process = { ...before, ruid: e.ruid, euid: e.euid };
         t.set(process);
         break;
       }
       case 'gid': {
         const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
-        previous = { rgid: before.rgid, egid: before.egid };
+        previous = before.rgid === e.rgid && before.egid === e.egid ? { rgid: null, egid: null } : { rgid: before.rgid, egid: before.egid };
         process = { ...before, rgid: e.rgid, egid: e.egid };
         t.set(process);
         break;

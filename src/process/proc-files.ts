@@ -210,3 +210,6 @@ const EXEC_FILES: readonly ExecFile[] = [
   { file: ProcFile.loginuid, name: cstr('loginuid'), link: false, limit: 32 },
   { file: ProcFile.sessionid, name: cstr('sessionid'), link: false, limit: 32 },
 ];
+
+/** The files of an exec snapshot in the order they are read (and reported). */
+export const EXEC_FILE_ORDER: readonly number[] = EXEC_FILES.map((f) => f.file);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ProcEvent } from '../../src/kernel/events.js';
 import { Enricher } from '../../src/process/enricher.js';
 import { type HostClock, processEntityId } from '../../src/process/identity.js';
-import { type Attachment, ProcFile, ReadStatus } from '../../src/process/proc-files.js';
+import { type Attachment, EXEC_FILE_ORDER, ProcFile, ReadStatus } from '../../src/process/proc-files.js';
 
 const host: HostClock = { bootId: '11111111-2222-3333-4444-555555555555', bootTimeS: 1_795_000_000, ticksPerSecond: 100 };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -29,16 +29,7 @@ function execSnap(pid: number, ppid: number, startTicks: number, exe: string, ar
   ];
 }
 const gone = (): Attachment[] =>
-  [
-    ProcFile.cmdline,
-    ProcFile.exe,
-    ProcFile.stat,
-    ProcFile.status,
-    ProcFile.cwd,
-    ProcFile.cgroup,
-    ProcFile.loginuid,
-    ProcFile.sessionid,
-  ].map((file) => ({
+  EXEC_FILE_ORDER.map((file) => ({
     file,
     status: ReadStatus.gone,
     bytes: new Uint8Array(0),
@@ -100,6 +91,16 @@ test('fork → exec → uid → exit: inherited, replaced, previous values, life
   assert.equal(e.process?.exe, '/usr/bin/curl', 'an exit carries what was known at exec');
   assert.equal(e.lifetimeNs, 3e9);
   assert.equal(en.table.peek(20), undefined, 'released after exit');
+});
+
+test('a uid change the exec snapshot already saw: the old ids are unknown, not reported as the new ones', () => {
+  const en = new Enricher(host, { ancestryDepth: 4, maxProcesses: 100 });
+  en.enrich(fork(40, 1, 100), [stat(40, 'setpriv', 1, 800)]);
+  // The snapshot says uid 1000 (it was read after setpriv switched); the kernel then reports the switch to 1000.
+  en.enrich(exec(40, 101), execSnap(40, 1, 800, '/usr/bin/setpriv', ['setpriv', '--reuid', '1000']));
+  const u = en.enrich({ ...hdr(40, 40, 102), kind: 'uid', ruid: 1000, euid: 1000 }, undefined);
+  assert.deepEqual(u.previous, { ruid: null, euid: null });
+  assert.deepEqual([u.process?.ruid, u.process?.euid], [1000, 1000]);
 });
 
 test('an exec whose process is already gone: fields flagged missing, nothing inherited shown as current', () => {

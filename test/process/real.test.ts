@@ -111,7 +111,13 @@ describe('process model on real processes', () => {
     const users = new UserDb();
     const { pid } = await run('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sleep', '0.1']);
     const u = await waitFor('uid', () => out.find((e) => e.event.kind === 'uid' && e.event.tgid === pid));
-    assert.deepEqual(u.previous, { ruid: 0, euid: 0 });
+    // setpriv changes ids right after its exec; when the exec snapshot was read after that, the old
+    // ids are unknown (null) rather than reported wrong.
+    assert.ok(
+      JSON.stringify(u.previous) === JSON.stringify({ ruid: 0, euid: 0 }) ||
+        JSON.stringify(u.previous) === JSON.stringify({ ruid: null, euid: null }),
+      JSON.stringify(u.previous),
+    );
     assert.deepEqual([u.process?.ruid, u.process?.euid], [65534, 65534]);
     assert.equal(users.userName(0), 'root');
     assert.equal(users.userName(65534), 'nobody');
