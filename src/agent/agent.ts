@@ -90,6 +90,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const kinds = exporterKinds(config);
   const processors: AccountingLogRecordProcessor[] = [];
   let otlp: OtlpDelivery | null = null;
+  let otlpProcessor: AccountingLogRecordProcessor | null = null;
   const metricReaders: MetricReader[] = [];
   let traces: ProcessTraces | null = null;
   let resource: ReturnType<typeof buildResource>;
@@ -116,7 +117,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     if (config.metrics.otlp) metricReaders.push(createOtlpMetricReader(config));
     if (kinds.otlp) {
       otlp = createOtlpDelivery(config, { version: io.version, bootId: host.bootId, hooks: deliveryHooks(log) });
-      processors.push(new AccountingLogRecordProcessor(otlp.exporter, batchOptions(config)));
+      otlpProcessor = new AccountingLogRecordProcessor(otlp.exporter, batchOptions(config));
+      processors.push(otlpProcessor);
     }
     if (config.traces.enabled)
       traces = createAgentTraces(config, {
@@ -476,8 +478,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }
   if (final.delivery) {
     log.info(describeDelivery(final.delivery, config.delivery.spool, delivered));
-    const otlpIndex = kinds.console ? 1 : 0;
-    log.info(deliveryAccounting(final.exporters[otlpIndex]?.exported ?? 0, final.delivery));
+    log.info(deliveryAccounting(otlpProcessor?.stats().exported ?? 0, final.delivery));
   }
   await telemetry?.stop();
   detach();

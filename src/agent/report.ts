@@ -2,7 +2,7 @@
  * Human-readable lines about the subscription and about loss, for the agent's log.
  */
 
-import type { DeliveryStats } from '../delivery/delivery.js';
+import { type DeliveryStats, spoolDroppedRecords } from '../delivery/delivery.js';
 import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
@@ -68,7 +68,7 @@ export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: bool
   return (
     `delivery: ${d.delivered} records delivered in ${d.deliveredBatches} requests, ${d.rejected} rejected, ` +
     `${d.partiallyRejected} rejected in partial successes, ${d.retries} retried attempts; ` +
-    `store: ${st.droppedOldest.records - st.refusedOversize.records - d.sentAfterDrop} records dropped (full), ` +
+    `store: ${spoolDroppedRecords(d)} records dropped (full), ` +
     `${st.corrupt.batches} corrupt batches skipped, ${st.foundAtOpen.records} records found from before this start; ${left}` +
     (flushed ? '' : ' (stop deadline passed)')
   );
@@ -80,10 +80,9 @@ export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: bool
  */
 export function deliveryAccounting(stored: number, d: DeliveryStats): string {
   const st = d.store;
-  const dropped = st.droppedOldest.records - st.refusedOversize.records - d.sentAfterDrop;
   return (
     `delivery accounting: stored=${stored} found_at_start=${st.foundAtOpen.records} delivered=${d.delivered} ` +
-    `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${dropped} ` +
+    `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${spoolDroppedRecords(d)} ` +
     `corrupt=${st.corrupt.records} left=${st.records}`
   );
 }

@@ -50,6 +50,14 @@ export interface DeliveryStats {
   store: BatchStoreStats;
 }
 
+/**
+ * Records the store's size cap really cost: batches refused at append are counted by the export
+ * processor (export_failed) instead, and batches dropped while on the wire were sent anyway.
+ */
+export function spoolDroppedRecords(d: DeliveryStats): number {
+  return d.store.droppedOldest.records - d.store.refusedOversize.records - d.sentAfterDrop;
+}
+
 export class Delivery {
   private running: Promise<void> | null = null;
   private waitTimer: NodeJS.Timeout | null = null;

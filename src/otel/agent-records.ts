@@ -4,7 +4,7 @@
  */
 import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { DowntimeGap } from '../delivery/continuity.js';
-import type { DeliveryStats } from '../delivery/delivery.js';
+import { type DeliveryStats, spoolDroppedRecords } from '../delivery/delivery.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
 import type { HrTime } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
@@ -39,14 +39,6 @@ function exportDrops(ex: ProcessorStats[]): { queueFull: number; failed: number 
   return { queueFull, failed };
 }
 
-/**
- * Records the spool's size cap really cost: batches refused at append are counted by the export
- * processor (export_failed) instead, and batches dropped while on the wire were sent anyway.
- */
-function spoolDropped(d: DeliveryStats): number {
-  return d.store.droppedOldest.records - d.store.refusedOversize.records - d.sentAfterDrop;
-}
-
 /** The loss since `prev`, as a record; null when nothing was lost. Its body is also the agent's log line. */
 export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime): LogRecord | null {
   const d = (a: number, b: number): number => Math.max(0, b - a);
@@ -66,7 +58,7 @@ export function lossRecord(prev: AgentCounters, now: AgentCounters, time: HrTime
   const pd = prev.delivery;
   const nd = now.delivery;
   const rejected = pd && nd ? d(pd.rejected + pd.partiallyRejected, nd.rejected + nd.partiallyRejected) : 0;
-  const spoolFull = pd && nd ? d(spoolDropped(pd), spoolDropped(nd)) : 0;
+  const spoolFull = pd && nd ? d(spoolDroppedRecords(pd), spoolDroppedRecords(nd)) : 0;
   const corrupt = pd && nd ? d(pd.store.corrupt.batches, nd.store.corrupt.batches) : 0;
   if (kernel + enobufs + gaps + handoff + mal + queueFull + failed + rate + priority + rejected + spoolFull + corrupt === 0) return null;
   const parts: string[] = [];

@@ -14,6 +14,7 @@ import { Delivery } from '../../src/delivery/delivery.js';
 import { DiskSpool } from '../../src/delivery/disk-spool.js';
 import { HttpSender } from '../../src/delivery/http-sender.js';
 import { MemoryStore } from '../../src/delivery/memory-store.js';
+import { waitFor } from '../helpers/kernel.js';
 import { freePort } from '../helpers/net.js';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
@@ -39,14 +40,6 @@ function sender(url: string, timeoutMs = 5000): HttpSender {
       json: (b) => JsonLogsSerializer.deserializeResponse(b),
     },
   });
-}
-
-async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const FAST = { initialMs: 50, maxMs: 200 };
@@ -160,7 +153,7 @@ test('connection refused: batches wait in the store, and all arrive in order onc
   try {
     for (let b = 0; b < 4; b++) d.enqueue(1, 'json', body(`r${b}`, 1));
     assert.equal(await d.flush(500), false, 'nothing can be delivered yet');
-    await until(() => d.stats().retries >= 2, 5000, 'retries');
+    await waitFor('retries', () => d.stats().retries >= 2, 5000);
     assert.match(d.stats().lastError ?? '', /ECONNREFUSED/);
     assert.equal(d.stats().store.batches, 4);
     rx = await startOtlpReceiver({ port });
