@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- storm`: the whole agent (enrichment, filter, pressure ladder, OTLP export to a
  * counting receiver) under stress-ng fork storms of increasing size, beside forkstat in the same
- * run; then agent CPU at a steady 1,600 exec/s beside auditd + kauditd with one execve rule,
- * measured the same way. Writes an SVG of the storm figures to docs/storm.svg.
+ * run; then CPU at a steady 1,600 exec/s of the agent (as shipped, and with `--events exec`),
+ * forkstat (a C proc connector reader: the floor of this design) and auditd + kauditd with one
+ * execve rule, each alone over the same paced load and measured the same way. Writes an SVG of the storm figures to docs/storm.svg.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,15 +39,20 @@ async function receiver(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url: `http://127.0.0.1:${m[1]}` };
 }
 
-async function startAgent(url: string): Promise<{ child: ChildProcess; stderr: () => string }> {
+async function startAgent(
+  url: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; stderr: () => string }> {
   const nodeArgs = (process.env.STORM_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   // A spool of its own (same disk as the default one, so the same cost), left by no earlier run.
   const spool = mkdtempSync(join(tmpdir(), 'cnproc-bench-spool-'));
   const child = spawn(
     process.execPath,
-    [...nodeArgs, CLI, '--exporter', 'otlp', '--otlp-endpoint', url, '--metrics-port', '0', '--spool-dir', spool],
+    [...nodeArgs, CLI, '--exporter', 'otlp', '--otlp-endpoint', url, '--metrics-port', '0', '--spool-dir', spool, ...extra],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
     },
   );
   let err = '';
@@ -165,30 +171,75 @@ async function cpuDuring(pids: number[], work: () => Promise<SpawnerResult>): Pr
   return { pct: pids.map((_, i) => (100 * ((u1[i] as number) - (u0[i] as number))) / wall), run };
 }
 
+/** One measured subject of a steady round: CPU % of one core over the paced load, and the rate held. */
+interface SteadyRun {
+  pct: number;
+  run: SpawnerResult;
+}
+
+interface AgentRun extends SteadyRun {
+  receiverPct: number;
+  acc: Record<string, number>;
+  threads: Record<string, number>;
+}
+
 interface SteadyRound {
   load: string;
-  agent: { pct: number; receiverPct: number; run: SpawnerResult; acc: Record<string, number>; threads: Record<string, number> };
+  /** The agent as shipped: every event type, enriched, OTLP through the disk spool. */
+  agent: AgentRun;
+  /** The agent with `capture.wakeup: every` (each event wakes the capture thread: the behaviour before capture.wakeup). */
+  agentEvery: AgentRun;
+  /** The agent with `--events exec`: the same scope as auditd's one execve rule. */
+  agentExec: AgentRun;
+  /** forkstat: a C proc connector reader (reads /proc/<pid>/cmdline per exec, prints to a file). */
+  forkstat: SteadyRun;
   audit: { auditdPct: number; kauditdPct: number; run: SpawnerResult };
 }
 
-/**
- * One round at a steady exec rate: the agent alone (its OTLP receiver measured apart, not charged
- * to the agent), then auditd with one execve rule alone; each over the same paced load.
- */
-async function steadyRound(bin: string, perWorker: number, seconds: number): Promise<SteadyRound> {
-  const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
+/** The agent (its OTLP receiver measured apart, not charged to it) over one paced load. */
+async function agentRun(
+  bin: string,
+  perWorker: number,
+  seconds: number,
+  extra: string[],
+  env: Record<string, string> = {},
+): Promise<AgentRun> {
   const rx = await receiver();
-  const agent = await startAgent(rx.url);
+  const agent = await startAgent(rx.url, extra, env);
   await sleep(1000);
   const apid = agent.child.pid as number;
   const th0 = threadUsageOf(apid);
   const a = await cpuDuring([apid, rx.child.pid as number], () => paced(bin, 2, perWorker, seconds));
   const th1 = threadUsageOf(apid);
-  const wall = a.run.seconds;
   const threads: Record<string, number> = {};
-  for (const [name, cpu] of th1) threads[name] = (100 * (cpu - (th0.get(name) ?? 0))) / wall;
+  for (const [name, cpu] of th1) threads[name] = (100 * (cpu - (th0.get(name) ?? 0))) / a.run.seconds;
   const acc = await stopAgent(agent);
   rx.child.kill('SIGTERM');
+  return { pct: a.pct[0] as number, receiverPct: a.pct[1] as number, run: a.run, acc, threads };
+}
+
+async function forkstatRun(bin: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRun> {
+  const out = join(dir, 'forkstat-steady.log');
+  const fstat = spawn('sh', ['-c', `exec forkstat -S -e all > ${out} 2>&1`], { stdio: 'ignore' });
+  await sleep(1000);
+  const b = await cpuDuring([fstat.pid as number], () => paced(bin, 2, perWorker, seconds));
+  const done = new Promise((r) => fstat.once('exit', r));
+  fstat.kill('SIGINT');
+  await done;
+  return { pct: b.pct[0] as number, run: b.run };
+}
+
+/**
+ * One round at a steady exec rate, each subject alone over the same paced load: the agent as
+ * shipped, the same with every event waking the capture thread, the agent recording execs only,
+ * forkstat, then auditd with one execve rule.
+ */
+async function steadyRound(bin: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRound> {
+  const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
+  const agent = await agentRun(bin, perWorker, seconds, []);
+  const agentEvery = await agentRun(bin, perWorker, seconds, [], { CNPROC_OTEL_WAKEUP: 'every' });
+  const agentExec = await agentRun(bin, perWorker, seconds, ['--events', 'exec']);
+  const forkstat = await forkstatRun(bin, perWorker, seconds, dir);
 
   spawnSync('auditctl', ['-D']);
   const auditd = spawn('auditd', ['-n', '-f'], { stdio: 'ignore' });
@@ -203,7 +254,10 @@ async function steadyRound(bin: string, perWorker: number, seconds: number): Pro
   await auditdDone;
   return {
     load,
-    agent: { pct: a.pct[0] as number, receiverPct: a.pct[1] as number, run: a.run, acc, threads },
+    agent,
+    agentEvery,
+    agentExec,
+    forkstat,
     audit: { auditdPct: b.pct[0] as number, kauditdPct: kpid ? (b.pct[1] as number) : Number.NaN, run: b.run },
   };
 }
@@ -241,7 +295,7 @@ function svg(rows: StormRow[]): string {
 /**
  * `npm run bench -- storm [N ...]`: storms of 2 x N forks, then the steady-rate comparison.
  * `npm run bench -- storm steady`: the steady-rate comparison only. Environment: STEADY_SECONDS
- * (20), STEADY_ROUNDS (2, alternating agent and auditd), STEADY_PER_WORKER (800 exec/s),
+ * (20), STEADY_ROUNDS (2, each running every subject in turn), STEADY_PER_WORKER (800 exec/s),
  * STORM_AGENT_NODE_ARGS (extra node flags for the agent, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  */
 export async function stormBench(args: string[]): Promise<void> {
@@ -282,32 +336,50 @@ export async function stormBench(args: string[]): Promise<void> {
   const perWorker = Number(process.env.STEADY_PER_WORKER ?? 800);
   const rounds: SteadyRound[] = [];
   for (let i = 0; i < roundsN; i++) {
-    process.stderr.write(`steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, then auditd ...\n`);
-    rounds.push(await steadyRound(bin, perWorker, seconds));
+    process.stderr.write(`steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup every), agent --events exec, forkstat, auditd ...\n`);
+    rounds.push(await steadyRound(bin, perWorker, seconds, dir));
   }
   const p = (x: number): string => (Number.isNaN(x) ? '?' : x.toFixed(1));
+  // CPU per exec as well as CPU %: when the machine is shared the spawner may fall short of its
+  // target, and by different amounts in each run; per exec compares like with like.
+  const us = (pct: number, run: SpawnerResult): number => (1e4 * pct) / run.execsPerSec;
   const out = [
     '',
-    '| round | load avg (1/5/15 min) | exec/s (agent run) | agent CPU % | agent µs/exec | OTLP receiver CPU % (not charged) | exec/s (auditd run) | auditd CPU % | kauditd CPU % | auditd + kauditd CPU % | auditd + kauditd µs/exec | agent / (auditd + kauditd), per exec |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rounds.map((r, i) => {
-      const audit = r.audit.auditdPct + r.audit.kauditdPct;
-      // CPU per exec as well as CPU %: when the machine is shared the spawner may fall short of
-      // its target, and by different amounts in the two runs; per exec compares like with like.
-      const agentUs = (1e4 * r.agent.pct) / r.agent.run.execsPerSec;
-      const auditUs = (1e4 * audit) / r.audit.run.execsPerSec;
-      return `| ${i + 1} | ${r.load} | ${f(r.agent.run.execsPerSec)} | ${p(r.agent.pct)} | ${f(agentUs)} | ${p(r.agent.receiverPct)} | ${f(r.audit.run.execsPerSec)} | ${p(r.audit.auditdPct)} | ${p(r.audit.kauditdPct)} | ${p(audit)} | ${f(auditUs)} | ${(agentUs / auditUs).toFixed(2)} |`;
-    }),
+    '| round | load avg (1/5/15 min) | subject | exec/s held | CPU % of one core | µs CPU per exec | ÷ auditd + kauditd, per exec |',
+    '|---:|---|---|---:|---:|---:|---:|',
   ];
+  for (const [i, r] of rounds.entries()) {
+    const auditPct = r.audit.auditdPct + r.audit.kauditdPct;
+    const auditUs = us(auditPct, r.audit.run);
+    const row = (name: string, pct: number, run: SpawnerResult): string =>
+      `| ${i + 1} | ${r.load} | ${name} | ${f(run.execsPerSec)} | ${p(pct)} | ${f(us(pct, run))} | ${(us(pct, run) / auditUs).toFixed(2)} |`;
+    out.push(
+      row('cnproc-otel as shipped (every event type, enriched, OTLP via the spool)', r.agent.pct, r.agent.run),
+      row('cnproc-otel, `capture.wakeup: every` (woken by each event)', r.agentEvery.pct, r.agentEvery.run),
+      row('cnproc-otel `--events exec` (the scope of one execve rule)', r.agentExec.pct, r.agentExec.run),
+      row('forkstat -e all (C proc connector reader, to a file)', r.forkstat.pct, r.forkstat.run),
+      row(`auditd ${p(r.audit.auditdPct)} % + kauditd ${p(r.audit.kauditdPct)} % (one execve rule)`, auditPct, r.audit.run),
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
   for (const [i, r] of rounds.entries()) {
-    process.stdout.write(`round ${i + 1} spawner: agent run "${r.agent.run.line}"; auditd run "${r.audit.run.line}"\n`);
-    process.stdout.write(`round ${i + 1} agent accounting: ${JSON.stringify(r.agent.acc)}\n`);
-    const th = Object.entries(r.agent.threads)
-      .filter(([, v]) => v >= 0.05)
-      .sort((x, y) => y[1] - x[1])
-      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
-      .join(', ');
-    process.stdout.write(`round ${i + 1} agent CPU % by thread: ${th}\n`);
+    process.stdout.write(
+      `round ${i + 1} spawner: agent "${r.agent.run.line}"; agent wakeup every "${r.agentEvery.run.line}"; agent --events exec "${r.agentExec.run.line}"; forkstat "${r.forkstat.run.line}"; auditd "${r.audit.run.line}"\n`,
+    );
+    for (const [label, a] of [
+      ['agent', r.agent],
+      ['agent wakeup every', r.agentEvery],
+      ['agent --events exec', r.agentExec],
+    ] as const) {
+      process.stdout.write(
+        `round ${i + 1} ${label} accounting: ${JSON.stringify(a.acc)} (OTLP receiver ${p(a.receiverPct)} %, not charged)\n`,
+      );
+      const th = Object.entries(a.threads)
+        .filter(([, v]) => v >= 0.05)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ');
+      process.stdout.write(`round ${i + 1} ${label} CPU % by thread: ${th}\n`);
+    }
   }
 }

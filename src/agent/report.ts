@@ -32,7 +32,11 @@ export function describeSubscription(info: SubscriptionInfo, requested: number):
   const nice = info.threadNiceError
     ? `; capture thread priority not raised (${info.threadNiceError}: grant CAP_SYS_NICE)`
     : `; capture thread nice ${info.threadNice}`;
-  return `subscribed to the proc connector (${filter}; ${buf}${nice}; socket inode ${info.inode})`;
+  const wake =
+    info.wakeup === 'exec'
+      ? '; capture thread wakes for execs only (exec-only second socket)'
+      : `; capture thread wakes for every event${info.wakeupNote ? ` (${info.wakeupNote})` : ''}`;
+  return `subscribed to the proc connector (${filter}; ${buf}${nice}${wake}; socket inode ${info.inode})`;
 }
 
 function malformedTotal(s: CaptureStats): number {

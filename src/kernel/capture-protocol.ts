@@ -23,7 +23,9 @@ export const CTL_INFLIGHT = 2;
 export const CTL_FD = 3;
 /** 1 while the pressure ladder sheds cost: no /proc reads for forks (exec still is read). */
 export const CTL_SHED = 4;
-export const CTL_SLOTS = 5;
+/** The exec-only wakeup socket's fd (-1 when there is none), for the same emergency IGNORE. */
+export const CTL_WAKE_FD = 5;
+export const CTL_SLOTS = 6;
 
 export const RECORD_HEADER = 4;
 export const RECORD_TRUNCATED = 1;
@@ -41,10 +43,21 @@ export interface CaptureWorkerOptions {
   netlinkStatsIntervalMs: number;
   /** Nice value for the capture thread (negative: ahead of the workload; needs root or CAP_SYS_NICE). */
   threadNice: number;
+  /**
+   * What wakes the capture thread: 'exec' — an exec-only second subscription, the main socket
+   * drained at each exec and every batchMaxDelayMs (one wakeup per exec, not per event); 'every' —
+   * each datagram on the main socket.
+   */
+  wakeup: WakeupMode;
   /** Which events get a /proc read in the worker, and the most bytes read of one file. */
   snapshot: { exec: boolean; fork: boolean; maxBytes: number };
   control: SharedArrayBuffer;
 }
+
+export type WakeupMode = 'exec' | 'every';
+
+/** Least receive buffer (as SO_RCVBUF reports it) for 'exec' wakeups: ~20,000 queued events, ~1 s of the worst storm measured here. */
+export const WAKEUP_EXEC_MIN_BUFFER = 16 * 1_048_576;
 
 export interface SubscriptionInfo {
   fd: number;
@@ -61,6 +74,9 @@ export interface SubscriptionInfo {
   /** Nice value the capture thread runs at, and the errno when the requested one was refused. */
   threadNice: number;
   threadNiceError: string | null;
+  /** What wakes the capture thread, and why it is 'every' when 'exec' was asked for. */
+  wakeup: WakeupMode;
+  wakeupNote: string | null;
 }
 
 /** Counters kept by the worker (cumulative since start). */
@@ -78,6 +94,16 @@ export interface WorkerCounters {
   seqObserved: number;
   /** Datagrams discarded because the main thread was behind by more than handoffMaxEvents. */
   handoffDropped: number;
+  /** Wakeups by the exec-only socket that returned execs ('exec' wakeup mode). */
+  execWakeups: number;
+  /** Execs the wakeup socket returned after the main socket's drain had taken them (not read twice). */
+  execWakeupsLate: number;
+  /** Exec snapshots read at the wakeup and claimed by the exec from the main socket. */
+  execSnapshotsEarly: number;
+  /** Exec snapshots read only when the main socket's exec came ('exec' mode: the wakeup socket had not seen it yet). */
+  execSnapshotsLate: number;
+  /** Snapshots read at a wakeup whose exec never came from the main socket (lost there, counted as kernel loss). */
+  execSnapshotsUnclaimed: number;
   /** Kernel's drop count for this socket (/proc/net/netlink); -1 when unreadable. */
   netlinkDrops: number;
   /** Bytes queued in the socket at the last reading (/proc/net/netlink Rmem). */
@@ -94,6 +120,11 @@ export function zeroWorkerCounters(): WorkerCounters {
     seqOutOfOrder: 0,
     seqObserved: 0,
     handoffDropped: 0,
+    execWakeups: 0,
+    execWakeupsLate: 0,
+    execSnapshotsEarly: 0,
+    execSnapshotsLate: 0,
+    execSnapshotsUnclaimed: 0,
     netlinkDrops: -1,
     netlinkRmem: 0,
   };

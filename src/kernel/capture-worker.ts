@@ -15,15 +15,19 @@ import {
   CTL_SHED,
   CTL_STOP,
   CTL_SUBSCRIBED,
+  CTL_WAKE_FD,
   RECORD_HEADER,
   RECORD_TRUNCATED,
   type SubscriptionInfo,
+  WAKEUP_EXEC_MIN_BUFFER,
+  type WakeupMode,
   type WorkerCounters,
   type WorkerMessage,
   zeroWorkerCounters,
 } from './capture-protocol.js';
 import { checkDatagram } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
+import { EarlySnapshots } from './early-snapshots.js';
 import { CaptureError, ERRNO, errnoName } from './errors.js';
 import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
@@ -50,6 +54,10 @@ let stagingSince = 0;
 let ackErr: number | null = null;
 const reader = opts.snapshot.exec || opts.snapshot.fork ? new ProcFileReader(opts.snapshot.maxBytes) : null;
 const attachments: Attachment[] = [];
+/** Exec snapshots read at an exec wakeup, until the main socket's copy of the exec claims them ('exec' wakeups only). */
+let early: EarlySnapshots | null = null;
+/** Most non-blocking receives of the main socket per wakeup before the wakeup socket is looked at again. */
+const MAX_DRAIN_CALLS = 64;
 
 function post(msg: WorkerMessage, transfer?: ArrayBuffer[]): void {
   port?.postMessage(msg, transfer);
@@ -59,6 +67,10 @@ function snapshot(): WorkerCounters {
   counters.seqGaps = seq.gaps;
   counters.seqOutOfOrder = seq.outOfOrder;
   counters.seqObserved = seq.observed;
+  if (early) {
+    counters.execSnapshotsEarly = early.counters.matched;
+    counters.execSnapshotsUnclaimed = early.counters.expired;
+  }
   return { ...counters };
 }
 
@@ -83,6 +95,14 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   if (!reader) return;
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
+    if (early !== null) {
+      const got = early.take(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
+      if (got !== undefined) {
+        for (const a of got) attachments.push(a);
+        return;
+      }
+      counters.execSnapshotsLate++;
+    }
     reader.execSnapshot(data.getInt32(u + abi.U_PROCESS_TGID, true), attachments);
   } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork && Atomics.load(control, CTL_SHED) === 0) {
     const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
@@ -140,6 +160,30 @@ function take(b: RecvBatch): void {
     stagingUsed = rec;
     stagingCount++;
     if (stagingCount >= opts.batchMaxEvents) flush();
+  }
+}
+
+/**
+ * Execs from the wakeup socket: read each one's /proc now (the reason to wake at all), and keep the
+ * snapshot for the main socket's copy of the same exec. Nothing else from this socket is used.
+ */
+function takeWakeup(b: RecvBatch, store: EarlySnapshots): void {
+  const { data, slot, lengths, truncated } = b;
+  counters.execWakeups++;
+  for (let i = 0; i < b.count; i++) {
+    const off = i * slot;
+    if (truncated[i] === 1 || checkDatagram(data, off, lengths[i] as number) !== null) continue;
+    if (data.getUint32(off + abi.EV_WHAT, true) !== abi.PROC_EVENT_EXEC) continue;
+    const cpu = data.getUint32(off + abi.EV_CPU, true);
+    const seqNo = data.getUint32(off + abi.CN_SEQ, true);
+    // The main socket got there first (its drain read this exec's /proc already): no second read.
+    if (seq.passed(cpu, seqNo)) {
+      counters.execWakeupsLate++;
+      continue;
+    }
+    const snap: Attachment[] = [];
+    reader?.execSnapshot(data.getInt32(off + abi.EV_DATA + abi.U_PROCESS_TGID, true), snap);
+    store.put(cpu, seqNo, snap);
   }
 }
 
@@ -207,13 +251,52 @@ function subscribe(sock: ProcConnectorSocket): SubscriptionMode {
   return mode;
 }
 
-function unsubscribe(sock: ProcConnectorSocket): void {
+function unsubscribe(sock: ProcConnectorSocket, wake: ProcConnectorSocket | null): void {
   if (Atomics.compareExchange(control, CTL_SUBSCRIBED, 1, 0) !== 1) return;
+  // The 4-byte IGNORE is understood by every kernel, filtered subscription or not. Each socket
+  // that sent LISTEN counts as a listener in the kernel until it sends IGNORE.
+  for (const s of wake ? [sock, wake] : [sock]) {
+    try {
+      s.sendOp(abi.PROC_CN_MCAST_IGNORE, null);
+    } catch {
+      // Nothing more can be done from here; the socket is closed next either way.
+    }
+  }
+}
+
+/**
+ * Opens the exec-only wakeup socket when it can help and is safe: a 6.6+ kernel (filtered
+ * subscriptions), execs read from /proc, other types subscribed too (else the main socket is that
+ * socket already), and a main receive buffer deep enough to wait batchMaxDelayMs in a fork storm.
+ */
+function openWakeup(mode: SubscriptionMode, obtained: number): { wake: ProcConnectorSocket | null; note: string | null } {
+  if (opts.wakeup !== 'exec') return { wake: null, note: null };
+  const mask = opts.mask >>> 0;
+  if (mode !== 'filtered') return { wake: null, note: 'the kernel is older than 6.6 (no per-socket filter)' };
+  if (!opts.snapshot.exec) return { wake: null, note: 'exec enrichment is off' };
+  if ((mask & abi.PROC_EVENT_EXEC) === 0 || mask === abi.PROC_EVENT_EXEC) {
+    return { wake: null, note: 'execs alone or no execs are subscribed: the main socket is the wakeup' };
+  }
+  if (obtained < WAKEUP_EXEC_MIN_BUFFER) {
+    return {
+      wake: null,
+      note: `the receive buffer (${obtained} bytes) is under ${WAKEUP_EXEC_MIN_BUFFER}: events would overflow it between wakeups`,
+    };
+  }
+  let wake: ProcConnectorSocket | null = null;
   try {
-    // The 4-byte IGNORE is understood by every kernel, filtered subscription or not.
-    sock.sendOp(abi.PROC_CN_MCAST_IGNORE, null);
-  } catch {
-    // Nothing more can be done from here; the socket is closed next either way.
+    wake = new ProcConnectorSocket(64);
+    // Only a trigger: an overflow here loses nothing (the main socket has every exec), it only
+    // makes those execs' /proc reads late. 4 MiB holds about 5,000 execs.
+    wake.setReceiveBuffer(4 * 1_048_576);
+    wake.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
+    Atomics.store(control, CTL_WAKE_FD, wake.fd);
+    wake.sendOp(abi.PROC_CN_MCAST_LISTEN, abi.PROC_EVENT_EXEC);
+    return { wake, note: null };
+  } catch (err) {
+    Atomics.store(control, CTL_WAKE_FD, -1);
+    wake?.close();
+    return { wake: null, note: `the exec-only socket failed: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -230,6 +313,7 @@ function setNice(): { nice: number; error: string | null } {
 
 function run(): void {
   let sock: ProcConnectorSocket | undefined;
+  let wake: ProcConnectorSocket | null = null;
   try {
     sock = new ProcConnectorSocket(opts.recvBatch);
     Atomics.store(control, CTL_FD, sock.fd);
@@ -237,6 +321,10 @@ function run(): void {
     sock.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
     const nice = setNice();
     const mode = subscribe(sock);
+    const w = openWakeup(mode, rb.obtained);
+    wake = w.wake;
+    const wakeup: WakeupMode = wake ? 'exec' : 'every';
+    if (wake) early = new EarlySnapshots();
     const info: SubscriptionInfo = {
       fd: sock.fd,
       inode: sock.inode,
@@ -248,13 +336,35 @@ function run(): void {
       receiveBufferForced: rb.forced,
       threadNice: nice.nice,
       threadNiceError: nice.error,
+      wakeup,
+      wakeupNote: w.note,
     };
     refreshNetlinkStats(sock);
     post({ type: 'ready', info });
 
     let lastStats = performance.now();
+    // 'exec' wakeups: true when the last drain stopped at its bound with the main socket still
+    // full, so the next look at the wakeup socket must not block.
+    let behind = false;
     while (Atomics.load(control, CTL_STOP) === 0) {
-      const got = receiveOnce(sock, true);
+      let got: boolean;
+      if (wake !== null && early !== null) {
+        const r = wake.receive(!behind);
+        if (typeof r !== 'number') takeWakeup(r, early);
+        else if (r !== ERRNO.EAGAIN && r !== ERRNO.EINTR && r !== ERRNO.ENOBUFS) {
+          throw new CaptureError(`recvmmsg on the exec wakeup socket failed: errno ${r}`, 'internal');
+        }
+        got = false;
+        let calls = 0;
+        while (calls < MAX_DRAIN_CALLS && receiveOnce(sock, false)) {
+          got = true;
+          calls++;
+        }
+        behind = calls === MAX_DRAIN_CALLS;
+        early.drained();
+      } else {
+        got = receiveOnce(sock, true);
+      }
       const now = performance.now();
       if (stagingCount > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
       if (now - lastStats >= opts.netlinkStatsIntervalMs) {
@@ -265,22 +375,27 @@ function run(): void {
     }
 
     // Stop: unsubscribe first, then take what the kernel had already queued for us.
-    unsubscribe(sock);
+    unsubscribe(sock, wake);
     for (let i = 0; i < 100_000 && receiveOnce(sock, false); i++);
     flush();
     refreshNetlinkStats(sock);
-    Atomics.store(control, CTL_FD, -1);
-    sock.close();
+    closeAll(sock, wake);
     post({ type: 'stopped', counters: snapshot() });
   } catch (err) {
     if (sock) {
-      unsubscribe(sock);
-      Atomics.store(control, CTL_FD, -1);
-      sock.close();
+      unsubscribe(sock, wake);
+      closeAll(sock, wake);
     }
     const e = err instanceof CaptureError ? err : new CaptureError(`capture worker failed: ${String(err)}`, 'internal');
     post({ type: 'error', message: e.message, category: e.category, ...(e.code ? { code: e.code } : {}) });
   }
+}
+
+function closeAll(sock: ProcConnectorSocket, wake: ProcConnectorSocket | null): void {
+  Atomics.store(control, CTL_FD, -1);
+  Atomics.store(control, CTL_WAKE_FD, -1);
+  sock.close();
+  wake?.close();
 }
 
 run();

@@ -31,6 +31,13 @@ export class SeqGapTracker {
     return gap;
   }
 
+  /** True when `seq` on `cpu` is at or before the last one observed there (already taken, or lost). */
+  passed(cpu: number, seq: number): boolean {
+    const last = this.last[cpu];
+    if (last === undefined || last < 0) return false;
+    return (last - seq) >>> 0 < 0x80000000;
+  }
+
   /** Events the kernel generated since the first one we saw on each CPU (as far as seq tells). */
   get generated(): number {
     return this.observed + this.gaps;

@@ -16,9 +16,11 @@ import {
   CTL_SLOTS,
   CTL_STOP,
   CTL_SUBSCRIBED,
+  CTL_WAKE_FD,
   RECORD_HEADER,
   RECORD_TRUNCATED,
   type SubscriptionInfo,
+  type WakeupMode,
   type WorkerCounters,
   type WorkerMessage,
   zeroWorkerCounters,
@@ -52,6 +54,8 @@ export interface ProcEventSourceOptions {
   clockRecalibrateMs?: number;
   /** Nice value of the capture thread (default from the schema: -10). */
   threadNice?: number;
+  /** What wakes the capture thread (default from the schema: 'exec'); see the `capture.wakeup` setting. */
+  wakeup?: WakeupMode;
   /**
    * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
    * set for exec, stat for process forks. Default: on, as the config schema says.
@@ -92,6 +96,18 @@ export interface CaptureStats {
   generated: number;
   /** Bytes waiting in the socket's receive queue at the last reading. */
   socketQueuedBytes: number;
+  /** 'exec' wakeups: how often the exec-only socket woke the capture thread, and where exec snapshots were read. */
+  wakeup: {
+    execWakeups: number;
+    /** Execs the wakeup socket returned after the main socket had delivered them (read once, at the drain). */
+    wakeupsLate: number;
+    /** Read at the wakeup, as soon as the exec happened. */
+    snapshotsEarly: number;
+    /** Read when the main socket's copy came (the wakeup socket had not returned that exec yet). */
+    snapshotsLate: number;
+    /** Read at a wakeup, but the main socket never had that exec (lost there: kernel loss). */
+    snapshotsUnclaimed: number;
+  };
 }
 
 function zeroMalformed(): Record<MalformedReason, number> {
@@ -186,6 +202,7 @@ export class ProcEventSource {
     const { mask, wantMask } = masks;
     const control = new Int32Array(new SharedArrayBuffer(CTL_SLOTS * 4));
     control[CTL_FD] = -1;
+    control[CTL_WAKE_FD] = -1;
     const workerOpts: CaptureWorkerOptions = {
       receiveBufferBytes: opts.receiveBufferBytes ?? d.receiveBufferBytes,
       mask,
@@ -196,6 +213,7 @@ export class ProcEventSource {
       ackTimeoutMs: opts.ackTimeoutMs ?? d.ackTimeoutMs,
       netlinkStatsIntervalMs: opts.statsIntervalMs ?? d.statsIntervalMs,
       threadNice: opts.threadNice ?? d.threadNice,
+      wakeup: opts.wakeup ?? d.wakeup,
       snapshot: opts.snapshot ?? {
         exec: pd.enrich,
         fork: pd.enrich && pd.forkSnapshot,
@@ -222,6 +240,13 @@ export class ProcEventSource {
       const fd = Atomics.load(this.control, CTL_FD);
       const err = fd >= 0 ? sendMcast(libc(), fd, abi.PROC_CN_MCAST_LISTEN, masks.mask, 0) : 0;
       if (err !== 0) throw new CaptureError(`re-subscribing failed: errno ${err}`, 'internal');
+      // The exec wakeup socket follows: silent (IGNORE) when execs are no longer wanted, so no
+      // /proc is read for them; the main socket is then drained every batchMaxDelayMs.
+      const wakeFd = Atomics.load(this.control, CTL_WAKE_FD);
+      if (wakeFd >= 0) {
+        const execs = (masks.mask & abi.PROC_EVENT_EXEC) !== 0;
+        sendMcast(libc(), wakeFd, execs ? abi.PROC_CN_MCAST_LISTEN : abi.PROC_CN_MCAST_IGNORE, execs ? abi.PROC_EVENT_EXEC : null, 0);
+      }
       this.info_ = { ...info, mask: masks.mask };
     }
   }
@@ -326,6 +351,13 @@ export class ProcEventSource {
       kernelDrops: w.netlinkDrops,
       generated: w.seqObserved + w.seqGaps,
       socketQueuedBytes: w.netlinkRmem,
+      wakeup: {
+        execWakeups: w.execWakeups,
+        wakeupsLate: w.execWakeupsLate,
+        snapshotsEarly: w.execSnapshotsEarly,
+        snapshotsLate: w.execSnapshotsLate,
+        snapshotsUnclaimed: w.execSnapshotsUnclaimed,
+      },
     };
   }
 
@@ -385,6 +417,8 @@ export function subscriptionMasks(types: readonly EventType[], nonzeroOnly: bool
 /** IGNORE on the worker's fd, exactly once across threads (the CTL_SUBSCRIBED swap decides). */
 function emergencyIgnore(control: Int32Array): void {
   if (Atomics.compareExchange(control, CTL_SUBSCRIBED, 1, 0) !== 1) return;
-  const fd = Atomics.load(control, CTL_FD);
-  if (fd >= 0) sendMcast(libc(), fd, abi.PROC_CN_MCAST_IGNORE, null, 0);
+  for (const slot of [CTL_FD, CTL_WAKE_FD]) {
+    const fd = Atomics.load(control, slot);
+    if (fd >= 0) sendMcast(libc(), fd, abi.PROC_CN_MCAST_IGNORE, null, 0);
+  }
 }

@@ -7,8 +7,11 @@
  *   2 aggregate  repeated fork/exec/exit of one parent + executable become one cnproc.storm record
  *   3 drop       the lowest-priority event types are dropped (counted), exec and exit last
  *
- * A level is entered when pressure stays at or above its `up` threshold for `upMs`, and left when
- * pressure stays at or below its `down` threshold for `downMs`.
+ * Climbing: once pressure has stayed at or above the next level's `up` threshold for `upMs`, the
+ * ladder goes straight to the highest level whose threshold the pressure then meets. One level per
+ * `upMs` was too slow when a queue fills fast: a small spool filling during a collector outage
+ * reached its cap (and dropped batches) before the ladder got to aggregate. Coming down is one
+ * level at a time, each after pressure stays at or below that level's `down` threshold for `downMs`.
  */
 
 export const LEVELS = ['normal', 'shed', 'aggregate', 'drop'] as const;
@@ -47,7 +50,11 @@ export class Ladder {
     if (pressure >= up) {
       this.belowSince = null;
       this.aboveSince ??= nowMs;
-      if (nowMs - this.aboveSince >= this.opts.upMs) return this.move(this.level + 1, pressure, nowMs);
+      if (nowMs - this.aboveSince >= this.opts.upMs) {
+        let to = this.level + 1;
+        while (to < 3 && pressure >= (this.opts.up[to] as number)) to++;
+        return this.move(to, pressure, nowMs);
+      }
     } else if (pressure <= down) {
       this.aboveSince = null;
       this.belowSince ??= nowMs;

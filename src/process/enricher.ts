@@ -109,7 +109,8 @@ export class Enricher {
       }
       case 'sid': {
         const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
-        previous = { sid: before.sid };
+        // Already the new session: read after the setsid, so the old one is unknown (as for ids).
+        previous = { sid: before.sid === e.tgid ? null : before.sid };
         // setsid makes the caller leader of a new session and process group, without a terminal.
         process = { ...before, sid: e.tgid, pgid: e.tgid, ttyNr: 0 };
         t.set(process);
@@ -117,7 +118,9 @@ export class Enricher {
       }
       case 'comm': {
         const before = t.get(e.tgid);
-        previous = { comm: before?.comm ?? null };
+        // The same name as the new one: the snapshot was read after the change (unknown, as for ids).
+        // Only a thread-group leader's comm is the process's; another thread's rename compares to it anyway.
+        previous = { comm: before?.comm === e.comm ? null : (before?.comm ?? null) };
         // comm is per thread; the process's name is its leader's.
         if (e.pid === e.tgid) {
           process = { ...(before ?? unknownProcess(e.tgid, null)), comm: e.comm };

@@ -20,6 +20,7 @@ export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
     kernelDrops: 0,
     generated: 0,
     socketQueuedBytes: 0,
+    wakeup: { execWakeups: 0, wakeupsLate: 0, snapshotsEarly: 0, snapshotsLate: 0, snapshotsUnclaimed: 0 },
     ...over,
   };
 }

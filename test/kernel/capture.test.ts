@@ -10,6 +10,7 @@ import * as abi from '../../src/kernel/abi.js';
 import { MALFORMED_REASONS } from '../../src/kernel/decode.js';
 import type { ExitEvent, ProcEvent } from '../../src/kernel/events.js';
 import type { CaptureStats } from '../../src/kernel/source.js';
+import { type Attachment, ProcFile } from '../../src/process/proc-files.js';
 import { type Capture, eventsOf, isRoot, needsRoot, run, startCapture, waitFor } from '../helpers/kernel.js';
 
 const open: Capture[] = [];
@@ -188,6 +189,49 @@ describe('real proc connector', () => {
     const s = await c.source.stop();
     assert.equal(s.seqGaps, 0);
     assert.equal(s.kernelDrops, 0);
+  });
+
+  test('exec wakeups: one wakeup per exec, snapshots read at the wakeup, kernel order kept', async (t) => {
+    const c = await capture(t, { wakeup: 'exec', snapshot: { exec: true, fork: true, maxBytes: 32_768 } });
+    if (!c) return;
+    assert.equal(c.source.info.wakeup, 'exec', `wakeup note: ${c.source.info.wakeupNote}`);
+    const pids: number[] = [];
+    // Each child forks, execs sleep (alive long enough to read) and exits.
+    for (let i = 0; i < 20; i++) pids.push((await run('sleep', ['0.02'])).pid);
+    for (const pid of pids) await waitFor(`exit of ${pid}`, () => exitOf(c.events, pid));
+    for (const pid of pids) {
+      const kinds: string[] = eventsOf(c.events, pid)
+        .filter((e) => e.pid === pid && (e.kind === 'fork' || e.kind === 'exec' || e.kind === 'exit'))
+        .map((e) => e.kind);
+      assert.deepEqual(kinds, ['fork', 'exec', 'exit'], `pid ${pid}`);
+      const exec: ProcEvent | undefined = eventsOf(c.events, pid).find((e) => e.kind === 'exec');
+      const cmdline: Attachment | undefined = exec?.procSnapshot?.find((a: Attachment) => a.file === ProcFile.cmdline);
+      assert.equal(new TextDecoder().decode(cmdline?.bytes), 'sleep\u00000.02\u0000', `pid ${pid}: the exec's own /proc`);
+    }
+    const w = c.source.stats().wakeup;
+    assert.ok(w.snapshotsEarly >= 15, `most exec snapshots read at the wakeup: ${JSON.stringify(w)}`);
+    // Three events per child, at most one wakeup each (several execs can share one).
+    assert.ok(w.execWakeups >= 1 && w.execWakeups <= pids.length + 5, JSON.stringify(w));
+    assert.equal(c.source.stats().enobufs, 0);
+  });
+
+  test('exec wakeups fall back to every event when they cannot help or are not asked for', async (t) => {
+    const every = await capture(t, { wakeup: 'every' });
+    if (!every) return;
+    assert.equal(every.source.info.wakeup, 'every');
+    assert.equal(every.source.info.wakeupNote, null);
+    const execOnly = await capture(t, { wakeup: 'exec', events: ['exec'] });
+    assert.equal(execOnly?.source.info.wakeup, 'every');
+    assert.match(String(execOnly?.source.info.wakeupNote), /execs alone/);
+    const small = await capture(t, { wakeup: 'exec', receiveBufferBytes: 1_048_576 });
+    assert.equal(small?.source.info.wakeup, 'every');
+    assert.match(String(small?.source.info.wakeupNote), /receive buffer/);
+    // Every event still arrives in both modes.
+    const { pid } = await run('sh', ['-c', 'exit 0']);
+    for (const c of [every, small]) {
+      await waitFor('exit', () => exitOf(c?.events ?? [], pid));
+      assert.ok(eventsOf(c?.events ?? [], pid).some((e) => e.kind === 'exec'));
+    }
   });
 
   test('accounting: main thread stalled, handoff drops counted, identity exact', async (t) => {

@@ -31,3 +31,17 @@ test('a seq going backwards is counted as out of order, not loss', () => {
   assert.equal(t.outOfOrder, 2);
   assert.equal(t.gaps, 0);
 });
+
+test('passed: at or before the last seq observed on that cpu, across the u32 wrap', () => {
+  const t = new SeqGapTracker();
+  assert.equal(t.passed(0, 5), false, 'nothing observed yet');
+  t.observe(0, 10);
+  assert.equal(t.passed(0, 10), true);
+  assert.equal(t.passed(0, 9), true);
+  assert.equal(t.passed(0, 11), false);
+  assert.equal(t.passed(1, 3), false, 'another cpu');
+  t.observe(1, 0xfffffffe);
+  t.observe(1, 1); // wrapped
+  assert.equal(t.passed(1, 0xffffffff), true);
+  assert.equal(t.passed(1, 2), false);
+});

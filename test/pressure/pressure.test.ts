@@ -30,9 +30,8 @@ test('ladder: climbs after upMs above a threshold, steps down after downMs below
   assert.equal(l.update(0.3, 0), null);
   assert.equal(l.update(0.3, 50), null);
   assert.deepEqual(l.update(0.3, 100), { from: 0, to: 1, pressure: 0.3 });
-  assert.equal(l.update(0.9, 200), null, 'the next level needs its own upMs');
-  l.update(0.9, 300);
-  assert.equal(l.level, 2);
+  assert.equal(l.update(0.6, 200), null, 'the next level needs its own upMs');
+  assert.deepEqual(l.update(0.6, 300), { from: 1, to: 2, pressure: 0.6 });
   l.update(0.9, 400);
   l.update(0.9, 500);
   assert.equal(l.level, 3);
@@ -49,6 +48,20 @@ test('ladder: climbs after upMs above a threshold, steps down after downMs below
     l.history.map((h) => h.to),
     [1, 2, 3, 2, 1, 0],
   );
+});
+
+test('ladder: a sudden high pressure climbs straight to the level it calls for, and comes down one level at a time', () => {
+  const l = new Ladder({ up: [0.25, 0.5, 0.8], down: [0.1, 0.25, 0.5], upMs: 100, downMs: 1000 });
+  l.update(0.6, 0);
+  assert.deepEqual(l.update(0.6, 100), { from: 0, to: 2, pressure: 0.6 }, 'aggregate at once, not shed first');
+  l.update(0.85, 200);
+  assert.deepEqual(l.update(0.85, 300), { from: 2, to: 3, pressure: 0.85 });
+  const m = new Ladder({ up: [0.25, 0.5, 0.8], down: [0.1, 0.25, 0.5], upMs: 100, downMs: 1000 });
+  m.update(0.9, 0);
+  assert.equal(m.update(0.9, 99), null, 'still upMs before any climb');
+  assert.deepEqual(m.update(0.9, 100), { from: 0, to: 3, pressure: 0.9 });
+  for (let t = 200; t <= 1200; t += 100) m.update(0, t);
+  assert.equal(m.level, 2, 'one step down per downMs');
 });
 
 const hdr = (pid: number, sec: number) => ({ cpu: 0, seq: pid, ktimeNs: 0n, time: [sec, 0] as [number, number], pid, tgid: pid });

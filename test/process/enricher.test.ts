@@ -103,6 +103,23 @@ test('a uid change the exec snapshot already saw: the old ids are unknown, not r
   assert.deepEqual([u.process?.ruid, u.process?.euid], [1000, 1000]);
 });
 
+test('comm and sid changes the snapshot already saw: the old value is unknown, a real change keeps it', () => {
+  const en = new Enricher(host, { ancestryDepth: 4, maxProcesses: 100 });
+  // The exec snapshot was read after prctl(PR_SET_NAME): it already says "renamed".
+  en.enrich(exec(70, 1), execSnap(70, 1, 70, '/usr/bin/python3', ['python3']));
+  const stale = en.enrich({ ...hdr(70, 70, 2), kind: 'comm', comm: 'python3' }, undefined);
+  assert.deepEqual(stale.previous, { comm: null });
+  const real = en.enrich({ ...hdr(70, 70, 3), kind: 'comm', comm: 'worker' }, undefined);
+  assert.deepEqual(real.previous, { comm: 'python3' });
+  assert.equal(real.process?.comm, 'worker');
+  // setsid: the snapshot (read after it) already shows the process as its own session leader.
+  en.enrich(exec(71, 4), [...execSnap(71, 1, 71, '/usr/bin/setsid', ['setsid', 'sh'])]);
+  const s1 = en.enrich({ ...hdr(71, 71, 5), kind: 'sid' }, undefined);
+  assert.equal(s1.process?.sid, 71);
+  const s2 = en.enrich({ ...hdr(71, 71, 6), kind: 'sid' }, undefined);
+  assert.deepEqual(s2.previous, { sid: null });
+});
+
 test('an exec whose process is already gone: fields flagged missing, nothing inherited shown as current', () => {
   const en = new Enricher(host, { ancestryDepth: 4, maxProcesses: 100 });
   en.enrich(fork(30, 1, 100), [stat(30, 'sh', 1, 700)]);
