@@ -336,7 +336,9 @@ export async function stormBench(args: string[]): Promise<void> {
   const perWorker = Number(process.env.STEADY_PER_WORKER ?? 800);
   const rounds: SteadyRound[] = [];
   for (let i = 0; i < roundsN; i++) {
-    process.stderr.write(`steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup every), agent --events exec, forkstat, auditd ...\n`);
+    process.stderr.write(
+      `steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup every), agent --events exec, forkstat, auditd ...\n`,
+    );
     rounds.push(await steadyRound(bin, perWorker, seconds, dir));
   }
   const p = (x: number): string => (Number.isNaN(x) ? '?' : x.toFixed(1));
