@@ -1,6 +1,7 @@
 /**
  * One contender of the enrich benchmark. mode "agent": the agent's path (the capture thread reads
- * /proc at receipt, the process model parses). mode "naive": no capture-thread reads; /proc is read
+ * /proc at receipt, the process model parses); "agent-exec": the same, woken by execs only
+ * (capture.wakeup: exec) instead of by every event. mode "naive": no capture-thread reads; /proc is read
  * on the main thread when the event is consumed (read after queueing).
  * Reads the storm workers' pids from stdin, counts their children's execs, and on SIGTERM prints
  * one JSON line: execs, complete, flagged.
@@ -11,7 +12,10 @@ import { ProcEventSource } from '../src/kernel/source.js';
 import { Enricher } from '../src/process/enricher.js';
 import { readHostClock } from '../src/process/identity.js';
 
-const mode = process.argv[2] === 'naive' ? 'naive' : 'agent';
+const arg = process.argv[2];
+const mode = arg === 'naive' ? 'naive' : 'agent';
+/** "agent-exec": the agent's path woken by execs only (capture.wakeup: exec). */
+const wakeup = arg === 'agent-exec' ? 'exec' : 'every';
 const workers = new Set<number>();
 const childOf = new Map<number, number>();
 let execs = 0;
@@ -21,6 +25,7 @@ const enricher = new Enricher(readHostClock(), { ancestryDepth: 4, maxProcesses:
 
 const source = await ProcEventSource.start({
   events: ['fork', 'exec', 'exit'],
+  wakeup,
   snapshot: { exec: mode === 'agent', fork: mode === 'agent', maxBytes: 32_768 },
   onEvents: (events) => {
     for (const e of events) {
@@ -51,6 +56,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 process.stdout.write(`ready ${source.info.mode}\n`);
 process.once('SIGTERM', async () => {
   await source.stop();
-  process.stdout.write(`${JSON.stringify({ mode, execs, complete, flagged })}\n`);
+  process.stdout.write(`${JSON.stringify({ mode: arg, execs, complete, flagged })}\n`);
   process.exit(0);
 });

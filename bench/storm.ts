@@ -187,8 +187,8 @@ interface SteadyRound {
   load: string;
   /** The agent as shipped: every event type, enriched, OTLP through the disk spool. */
   agent: AgentRun;
-  /** The agent with `capture.wakeup: every` (each event wakes the capture thread: the behaviour before capture.wakeup). */
-  agentEvery: AgentRun;
+  /** The agent with `capture.wakeup: exec` (only execs wake the capture thread). */
+  agentWakeExec: AgentRun;
   /** The agent with `--events exec`: the same scope as auditd's one execve rule. */
   agentExec: AgentRun;
   /** forkstat: a C proc connector reader (reads /proc/<pid>/cmdline per exec, prints to a file). */
@@ -231,13 +231,13 @@ async function forkstatRun(bin: string, perWorker: number, seconds: number, dir:
 
 /**
  * One round at a steady exec rate, each subject alone over the same paced load: the agent as
- * shipped, the same with every event waking the capture thread, the agent recording execs only,
+ * shipped, the same woken by execs only (capture.wakeup: exec), the agent recording execs only,
  * forkstat, then auditd with one execve rule.
  */
 async function steadyRound(bin: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRound> {
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const agent = await agentRun(bin, perWorker, seconds, []);
-  const agentEvery = await agentRun(bin, perWorker, seconds, [], { CNPROC_OTEL_WAKEUP: 'every' });
+  const agentWakeExec = await agentRun(bin, perWorker, seconds, [], { CNPROC_OTEL_WAKEUP: 'exec' });
   const agentExec = await agentRun(bin, perWorker, seconds, ['--events', 'exec']);
   const forkstat = await forkstatRun(bin, perWorker, seconds, dir);
 
@@ -255,7 +255,7 @@ async function steadyRound(bin: string, perWorker: number, seconds: number, dir:
   return {
     load,
     agent,
-    agentEvery,
+    agentWakeExec,
     agentExec,
     forkstat,
     audit: { auditdPct: b.pct[0] as number, kauditdPct: kpid ? (b.pct[1] as number) : Number.NaN, run: b.run },
@@ -337,7 +337,7 @@ export async function stormBench(args: string[]): Promise<void> {
   const rounds: SteadyRound[] = [];
   for (let i = 0; i < roundsN; i++) {
     process.stderr.write(
-      `steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup every), agent --events exec, forkstat, auditd ...\n`,
+      `steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup exec), agent --events exec, forkstat, auditd ...\n`,
     );
     rounds.push(await steadyRound(bin, perWorker, seconds, dir));
   }
@@ -357,7 +357,7 @@ export async function stormBench(args: string[]): Promise<void> {
       `| ${i + 1} | ${r.load} | ${name} | ${f(run.execsPerSec)} | ${p(pct)} | ${f(us(pct, run))} | ${(us(pct, run) / auditUs).toFixed(2)} |`;
     out.push(
       row('cnproc-otel as shipped (every event type, enriched, OTLP via the spool)', r.agent.pct, r.agent.run),
-      row('cnproc-otel, `capture.wakeup: every` (woken by each event)', r.agentEvery.pct, r.agentEvery.run),
+      row('cnproc-otel, `capture.wakeup: exec` (woken by execs only)', r.agentWakeExec.pct, r.agentWakeExec.run),
       row('cnproc-otel `--events exec` (the scope of one execve rule)', r.agentExec.pct, r.agentExec.run),
       row('forkstat -e all (C proc connector reader, to a file)', r.forkstat.pct, r.forkstat.run),
       row(`auditd ${p(r.audit.auditdPct)} % + kauditd ${p(r.audit.kauditdPct)} % (one execve rule)`, auditPct, r.audit.run),
@@ -366,11 +366,11 @@ export async function stormBench(args: string[]): Promise<void> {
   process.stdout.write(`${out.join('\n')}\n`);
   for (const [i, r] of rounds.entries()) {
     process.stdout.write(
-      `round ${i + 1} spawner: agent "${r.agent.run.line}"; agent wakeup every "${r.agentEvery.run.line}"; agent --events exec "${r.agentExec.run.line}"; forkstat "${r.forkstat.run.line}"; auditd "${r.audit.run.line}"\n`,
+      `round ${i + 1} spawner: agent "${r.agent.run.line}"; agent wakeup exec "${r.agentWakeExec.run.line}"; agent --events exec "${r.agentExec.run.line}"; forkstat "${r.forkstat.run.line}"; auditd "${r.audit.run.line}"\n`,
     );
     for (const [label, a] of [
       ['agent', r.agent],
-      ['agent wakeup every', r.agentEvery],
+      ['agent wakeup exec', r.agentWakeExec],
       ['agent --events exec', r.agentExec],
     ] as const) {
       process.stdout.write(

@@ -202,9 +202,9 @@ export const schema: convict.Schema<AgentConfig> = {
       default: -10,
     },
     wakeup: {
-      doc: "What wakes the capture thread. 'exec': only execs, whose /proc must be read at once (a second, exec-only subscription); every other event is taken from the main socket at the same wakeup or after batchMaxDelayMs: one wakeup per exec instead of one per event (fork, exec, exit), about a quarter less capture CPU at a steady exec rate. Needs Linux 6.6+ and a receive buffer of at least 16 MiB as obtained; otherwise, and with 'every', each event wakes it. The start log says which is in use.",
-      format: oneOf('wakeup', ['exec', 'every']),
-      default: 'exec',
+      doc: "What wakes the capture thread. 'every': each event, as soon as it is queued. 'exec': only execs, through a second, exec-only subscription; every other event is taken from the main socket at the same wakeup or after batchMaxDelayMs: one wakeup per exec instead of one per event, about a quarter less capture-thread CPU at a steady exec rate, but a thread that sleeps more reads /proc a little later (3-6 points fewer complete records of sub-millisecond programs in exec storms, each miss flagged). 'exec' needs Linux 6.6+ and a receive buffer of at least 16 MiB as obtained, else 'every' is used; the start log says which.",
+      format: oneOf('wakeup', ['every', 'exec']),
+      default: 'every',
       env: 'CNPROC_OTEL_WAKEUP',
     },
   },

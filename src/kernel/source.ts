@@ -54,7 +54,7 @@ export interface ProcEventSourceOptions {
   clockRecalibrateMs?: number;
   /** Nice value of the capture thread (default from the schema: -10). */
   threadNice?: number;
-  /** What wakes the capture thread (default from the schema: 'exec'); see the `capture.wakeup` setting. */
+  /** What wakes the capture thread (default from the schema: 'every'); see the `capture.wakeup` setting. */
   wakeup?: WakeupMode;
   /**
    * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
