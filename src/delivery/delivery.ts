@@ -58,14 +58,9 @@ export function spoolDroppedRecords(d: DeliveryStats): number {
   return d.store.droppedOldest.records - d.store.refusedOversize.records - d.sentAfterDrop;
 }
 
-export class Delivery {
-  private running: Promise<void> | null = null;
-  private waitTimer: NodeJS.Timeout | null = null;
-  private wakeWait: (() => void) | null = null;
-  private closed = false;
-  private storeClosed = false;
-  private firstFailureMs = 0;
-  private readonly counters = {
+/** The delivery loop's own counters before anything was sent (everything in DeliveryStats but the store's). */
+export function zeroDeliveryCounters(): Omit<DeliveryStats, 'store'> {
+  return {
     delivered: 0,
     deliveredBatches: 0,
     rejected: 0,
@@ -73,10 +68,20 @@ export class Delivery {
     sentAfterDrop: 0,
     retries: 0,
     consecutiveFailures: 0,
-    lastOutcome: null as DeliveryStats['lastOutcome'],
-    lastError: null as string | null,
-    lastDeliveredMs: null as number | null,
+    lastOutcome: null,
+    lastError: null,
+    lastDeliveredMs: null,
   };
+}
+
+export class Delivery {
+  private running: Promise<void> | null = null;
+  private waitTimer: NodeJS.Timeout | null = null;
+  private wakeWait: (() => void) | null = null;
+  private closed = false;
+  private storeClosed = false;
+  private firstFailureMs = 0;
+  private readonly counters = zeroDeliveryCounters();
 
   constructor(
     readonly store: BatchStore,

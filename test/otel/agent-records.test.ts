@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeliveryStats } from '../../src/delivery/delivery.js';
+import { BatchLedger } from '../../src/delivery/batch-store.js';
+import { type DeliveryStats, zeroDeliveryCounters } from '../../src/delivery/delivery.js';
 import { type AgentCounters, downtimeRecord, lossRecord } from '../../src/otel/agent-records.js';
 import { captureStats } from '../helpers/stats.js';
 
@@ -16,45 +17,7 @@ function counters(over: Partial<AgentCounters> = {}): AgentCounters {
 }
 
 function delivery(over: Partial<DeliveryStats> = {}, store: Partial<DeliveryStats['store']> = {}): DeliveryStats {
-  const zero = { batches: 0, records: 0 };
-  return {
-    delivered: 0,
-    deliveredBatches: 0,
-    rejected: 0,
-    partiallyRejected: 0,
-    sentAfterDrop: 0,
-    retries: 0,
-    consecutiveFailures: 0,
-    lastOutcome: null,
-    lastError: null,
-    lastDeliveredMs: null,
-    ...over,
-    store: {
-      batches: 0,
-      bytes: 0,
-      records: 0,
-      appended: zero,
-      acked: zero,
-      droppedOldest: zero,
-      refusedOversize: zero,
-      corrupt: zero,
-      corruptReasons: {
-        'bad-magic': 0,
-        'bad-version': 0,
-        'header-checksum': 0,
-        truncated: 0,
-        'trailing-bytes': 0,
-        'payload-checksum': 0,
-        'temp-file': 0,
-        unreadable: 0,
-      },
-      writeFailed: zero,
-      foundAtOpen: zero,
-      foreignFiles: 0,
-      lastError: null,
-      ...store,
-    },
-  };
+  return { ...zeroDeliveryCounters(), ...over, store: { ...new BatchLedger().stats(), ...store } };
 }
 
 test('no loss, no record', () => {
