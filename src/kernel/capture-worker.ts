@@ -56,6 +56,8 @@ const reader = opts.snapshot.exec || opts.snapshot.fork ? new ProcFileReader(opt
 const attachments: Attachment[] = [];
 /** Exec snapshots read at an exec wakeup, until the main socket's copy of the exec claims them ('exec' wakeups only). */
 let early: EarlySnapshots | null = null;
+/** How long a blocking receive waits before the loop looks at stop, flush and stats (and, with exec wakeups, drains the main socket). */
+const RECEIVE_TIMEOUT_MS = Math.max(1, Math.min(opts.batchMaxDelayMs, 100));
 /** Most non-blocking receives of the main socket per wakeup before the wakeup socket is looked at again. */
 const MAX_DRAIN_CALLS = 64;
 
@@ -289,7 +291,7 @@ function openWakeup(mode: SubscriptionMode, obtained: number): { wake: ProcConne
     // Only a trigger: an overflow here loses nothing (the main socket has every exec), it only
     // makes those execs' /proc reads late. 4 MiB holds about 5,000 execs.
     wake.setReceiveBuffer(4 * 1_048_576);
-    wake.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
+    wake.setReceiveTimeout(RECEIVE_TIMEOUT_MS);
     Atomics.store(control, CTL_WAKE_FD, wake.fd);
     wake.sendOp(abi.PROC_CN_MCAST_LISTEN, abi.PROC_EVENT_EXEC);
     return { wake, note: null };
@@ -318,7 +320,7 @@ function run(): void {
     sock = new ProcConnectorSocket(opts.recvBatch);
     Atomics.store(control, CTL_FD, sock.fd);
     const rb = sock.setReceiveBuffer(opts.receiveBufferBytes);
-    sock.setReceiveTimeout(Math.max(1, Math.min(opts.batchMaxDelayMs, 100)));
+    sock.setReceiveTimeout(RECEIVE_TIMEOUT_MS);
     const nice = setNice();
     const mode = subscribe(sock);
     const w = openWakeup(mode, rb.obtained);

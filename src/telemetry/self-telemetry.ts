@@ -77,6 +77,25 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     (r, s) => r.observe(s.capture.enobufs),
   ],
   [
+    'cnproc.capture.exec_wakeups',
+    'counter',
+    'Wakeups of the capture thread by the exec-only socket (capture.wakeup: exec)',
+    '{wakeup}',
+    (r, s) => r.observe(s.capture.wakeup.execWakeups),
+  ],
+  [
+    'cnproc.capture.exec_snapshots',
+    'counter',
+    'Exec /proc snapshots by when they were read (capture.wakeup: exec): at the wakeup, at the drain of the main socket, or at a wakeup and never claimed',
+    '{snapshot}',
+    (r, s) => {
+      const w = s.capture.wakeup;
+      r.observe(w.snapshotsEarly, { read: 'wakeup' });
+      r.observe(w.snapshotsLate, { read: 'drain' });
+      r.observe(w.snapshotsUnclaimed, { read: 'unclaimed' });
+    },
+  ],
+  [
     'cnproc.datagrams.malformed',
     'counter',
     'Datagrams that were not well-formed proc connector events, by reason',
