@@ -24,6 +24,7 @@ import { buildResource } from '../otel/resource.js';
 import type { StormSummary } from '../pressure/aggregator.js';
 import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
 import { PressureStage } from '../pressure/pressure.js';
+import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
 import { createOtlpMetricReader, metricsUrl } from '../telemetry/otlp-metrics.js';
@@ -343,14 +344,23 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // counter: the main thread's own view lags exactly when it is behind), and memory.
   const handoffMax = config.capture.handoffMaxEvents;
   const storeCap = config.delivery.spool ? config.delivery.spoolMaxBytes : config.delivery.memoryMaxBytes;
+  // The source of the last reading: the ladder's log line says what holds it up.
+  let pressureSource = 'handoff';
   const measure = (): number => {
     let p = running.source.backlog() / handoffMax;
+    pressureSource = 'handoff';
     for (const proc of processors) {
       const st = proc.stats();
-      p = Math.max(p, (st.queued + st.inFlight) / config.batch.maxQueueSize);
+      const q = (st.queued + st.inFlight) / config.batch.maxQueueSize;
+      if (q > p) [p, pressureSource] = [q, 'export queue'];
     }
-    if (otlp) p = Math.max(p, storePressure(otlp.delivery.store.stats().bytes / storeCap));
-    return Math.max(p, memoryPressure(process.memoryUsage.rss() / config.pressure.memoryLimitBytes));
+    if (otlp) {
+      const s = storePressure(otlp.delivery.store.stats().bytes / storeCap);
+      if (s > p) [p, pressureSource] = [s, 'delivery store'];
+    }
+    const m = memoryPressure(memoryInUse(process.memoryUsage()) / config.pressure.memoryLimitBytes);
+    if (m > p) [p, pressureSource] = [m, 'memory'];
+    return p;
   };
   const emitStorms = (storms: StormSummary[]): void => {
     for (const st of storms) ownLogger.emit(stormRecord(st, pressure.level));
@@ -362,7 +372,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     if (change) {
       running.source.setShed(change.to >= 1);
       const verb = change.to > change.from ? 'up' : 'down';
-      log.warn(`pressure ${(change.pressure * 100).toFixed(0)} %: ladder ${verb} to ${change.to} (${LEVELS[change.to]})`);
+      const why = change.pressure > 0 ? ` (${pressureSource})` : '';
+      log.warn(`pressure ${(change.pressure * 100).toFixed(0)} %${why}: ladder ${verb} to ${change.to} (${LEVELS[change.to]})`);
     }
     emitStorms(storms);
   };
@@ -485,31 +496,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   return code;
 }
 
-/**
- * The delivery store's share of the pressure, from its fill (bytes over its cap). The first half is
- * free buffer (a collector outage of normal traffic must not degrade records); from there it climbs
- * linearly to 1 at the cap: shed at 62.5 %, aggregate at 75 %, drop low-priority types at 90 %, so
- * a storm during an outage is thinned before the cap would drop the oldest batches.
- */
-export function storePressure(fill: number): number {
-  if (fill <= 0.5) return 0;
-  return Math.min(1, (fill - 0.5) / 0.5);
-}
-
 /** Longest wait after a restart for an event on every CPU before the downtime is reported. */
 const DOWNTIME_WAIT_MS = 15_000;
-
-/**
- * Memory's share of the pressure, from resident size over the ceiling. It starts at 40 % of the
- * ceiling (Node alone takes ~80 MB) and can push the ladder up to "aggregate" (just under 0.8,
- * reached at 85 %), which is what frees memory in a storm; only at 95 % does it force "drop". RSS
- * includes garbage V8 has not returned yet, so it must not drop events on its own much earlier.
- */
-export function memoryPressure(fraction: number): number {
-  if (fraction >= 0.95) return 1;
-  if (fraction <= 0.4) return 0;
-  return Math.min(0.79, ((fraction - 0.4) / 0.45) * 0.79);
-}
 
 /**
  * Log lines for the delivery loop: the first failure of an outage and then every tenth (an outage

@@ -44,13 +44,23 @@ export function needsRoot(t: TestContext): boolean {
   return false;
 }
 
-/** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+/**
+ * Polls until `check` returns a value, or fails after `timeoutMs`; `detail` adds what the failure
+ * message should show (e.g. the agent's log lines that explain the wait).
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | null | false,
+  timeoutMs = 5000,
+  detail?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `:\n${detail()}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

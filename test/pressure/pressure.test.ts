@@ -209,24 +209,3 @@ test('pressure stage: every event is exactly one of passed, aggregated, rate-lim
   assert.deepEqual(storms[0]?.counts, { fork: 1, exec: 1, exit: 1, comm: 0, sid: 0 });
   assert.equal(p.stats().stormRecords, 1);
 });
-
-test('memory pressure: none below 40 % of the ceiling, at most "aggregate" until 95 %', async () => {
-  const { memoryPressure } = await import('../../src/agent/agent.js');
-  assert.equal(memoryPressure(0.3), 0);
-  assert.equal(memoryPressure(0.4), 0);
-  assert.ok(memoryPressure(0.6) > 0.25 && memoryPressure(0.6) < 0.5);
-  assert.ok(memoryPressure(0.8) >= 0.5 && memoryPressure(0.8) < 0.8, 'aggregate, not drop');
-  assert.equal(memoryPressure(0.94), 0.79);
-  assert.equal(memoryPressure(0.95), 1);
-});
-
-test('the delivery store weighs from half full: shed, aggregate and drop before the cap', async () => {
-  const { storePressure } = await import('../../src/agent/agent.js');
-  assert.equal(storePressure(0), 0);
-  assert.equal(storePressure(0.5), 0);
-  assert.equal(storePressure(0.625), 0.25);
-  assert.equal(storePressure(0.75), 0.5);
-  assert.equal(storePressure(0.9), 0.8);
-  assert.equal(storePressure(1), 1);
-  assert.equal(storePressure(1.2), 1);
-});

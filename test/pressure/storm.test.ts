@@ -91,7 +91,13 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
     const pid = agent.child.pid as number;
     await waitFor('ladder up', () => /ladder up to 2 \(aggregate\)/.test(agent.stderr()), 60_000);
     // The storm is over: pressure falls and the ladder comes back down.
-    await waitFor('ladder back to normal', () => /ladder down to 0 \(normal\)/.test(agent.stderr()), 180_000);
+    const ladderLines = (): string =>
+      agent
+        .stderr()
+        .split('\n')
+        .filter((l) => /ladder/.test(l))
+        .join('\n');
+    await waitFor('ladder back to normal', () => /ladder down to 0 \(normal\)/.test(agent.stderr()), 180_000, ladderLines);
     const rss = peakRss(childPidOf(pid) ?? pid);
     assert.ok(rss < 256 * 1048576, `peak RSS ${(rss / 1048576).toFixed(0)} MiB under the 256 MiB ceiling`);
     t.diagnostic(`peak RSS ${(rss / 1048576).toFixed(0)} MiB`);
