@@ -440,7 +440,7 @@ export const schema: convict.Schema<AgentConfig> = {
   },
   pressure: {
     memoryLimitBytes: {
-      doc: 'Memory ceiling: resident memory at this size counts as full pressure, so the ladder sheds work before it is reached.',
+      doc: "Memory ceiling: resident memory (less V8's free heap) near this size counts as full pressure, so the ladder sheds work from half of it, before it is reached.",
       format: bytesFormat(64 * 1_048_576, 64 * 1_073_741_824),
       default: 268_435_456,
       env: 'CNPROC_OTEL_MEMORY_LIMIT',
