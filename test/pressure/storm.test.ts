@@ -60,6 +60,11 @@ function accounting(
   ) as ReturnType<typeof accounting>;
 }
 
+/** The agent's log lines that match `re`. */
+function linesOf(log: string, re: RegExp): string[] {
+  return log.split('\n').filter((l) => re.test(l));
+}
+
 function peakRss(pid: number): number {
   const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
@@ -91,13 +96,12 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
     const pid = agent.child.pid as number;
     await waitFor('ladder up', () => /ladder up to 2 \(aggregate\)/.test(agent.stderr()), 60_000);
     // The storm is over: pressure falls and the ladder comes back down.
-    const ladderLines = (): string =>
-      agent
-        .stderr()
-        .split('\n')
-        .filter((l) => /ladder/.test(l))
-        .join('\n');
-    await waitFor('ladder back to normal', () => /ladder down to 0 \(normal\)/.test(agent.stderr()), 180_000, ladderLines);
+    await waitFor(
+      'ladder back to normal',
+      () => /ladder down to 0 \(normal\)/.test(agent.stderr()),
+      180_000,
+      () => linesOf(agent.stderr(), /ladder/).join('\n'),
+    );
     const rss = peakRss(childPidOf(pid) ?? pid);
     assert.ok(rss < 256 * 1048576, `peak RSS ${(rss / 1048576).toFixed(0)} MiB under the 256 MiB ceiling`);
     t.diagnostic(`peak RSS ${(rss / 1048576).toFixed(0)} MiB`);
@@ -106,13 +110,7 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
   }
   assert.equal(await agent.exited, 0);
   const a = accounting(agent.stderr());
-  t.diagnostic(
-    agent
-      .stderr()
-      .split('\n')
-      .filter((l) => /ladder|accounting|pressure:/.test(l))
-      .join(' | '),
-  );
+  t.diagnostic(linesOf(agent.stderr(), /ladder|accounting|pressure:/).join(' | '));
   assert.ok(a.storm_records > 0, 'cnproc.storm records were made');
   // How much is aggregated depends on how far the main thread falls behind (the disk spool absorbs
   // the slow collector itself); that some is, and that it is all accounted for, does not.
