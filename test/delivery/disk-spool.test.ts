@@ -295,18 +295,21 @@ test('not writable: a SpoolError naming the path and errno', () => {
     }
     return;
   }
-  // Root writes anywhere, so try as nobody: the directory is root's 0755.
+  // Root writes anywhere, so try as nobody: the directory is root's 0755. The child loads the
+  // module as root and only then drops to nobody: the checkout may sit where nobody cannot enter
+  // (a clone under /root or a mktemp -d directory), which is not what this test is about.
   chmodSync(root, 0o755);
   chmodSync(parent, 0o755);
   chmodSync(dir, 0o755);
   const moduleUrl = new URL('../../src/delivery/disk-spool.js', import.meta.url).href;
   const script = `
     const { DiskSpool } = await import(${JSON.stringify(moduleUrl)});
+    process.setgroups([]); process.setgid(65534); process.setuid(65534);
     try { DiskSpool.open({ dir: ${JSON.stringify(dir)}, maxBytes: 1000, fsync: 'never' }); console.log('opened'); }
     catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;
   let r: SpawnSyncReturns<string>;
   try {
-    r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
+    r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
   } finally {
     chmodSync(root, 0o700);
   }
