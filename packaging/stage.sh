@@ -31,11 +31,16 @@ trap 'rm -rf "$work"' EXIT
 runtime=$(bash "$repo/packaging/node-runtime.sh")
 install -D -m 0755 "$runtime/bin/node" "$dest/node/bin/node"
 install -D -m 0644 "$runtime/LICENSE" "$dest/node/LICENSE"
+# The official build carries its full symbol table (about a third of the file); native addons
+# resolve Node-API through the dynamic symbol table, which strip keeps.
+strip --strip-unneeded "$dest/node/bin/node"
 node_version=$("$dest/node/bin/node" --version)
 
 # 2. The compiled agent (src only: no tests, benchmarks, declarations or source maps).
 "$repo/node_modules/.bin/tsc" -p "$repo/packaging/tsconfig.dist.json" --outDir "$dest/dist"
 [ -f "$dest/dist/src/cli/main.js" ] || die "the compiler did not produce dist/src/cli/main.js"
+# main.js's '#!/usr/bin/env node' serves npm's bin link; here the wrapper runs the bundled node.
+sed -i '1{/^#!/d}' "$dest/dist/src/cli/main.js"
 
 # 3. Production dependencies, exactly as locked. Scripts are not run: the root package's
 # "prepare" would need the compiler, and koffi's install script only checks that the prebuilt
@@ -47,6 +52,18 @@ cp "$repo/package.json" "$repo/package-lock.json" "$work/deps/"
 rm -f "$work/deps/node_modules/.package-lock.json"
 # Type declarations and source maps are never loaded at run time.
 find "$work/deps/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
+# What never runs: koffi's C, C++ and assembly sources, its build tool and code generator and its
+# build headers and documentation (the prebuilt module is used), the musl build (the runtime and the image are
+# glibc), and libraries' command-line scripts (yaml's CLI).
+koffi=$work/deps/node_modules/koffi
+find "$koffi" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.h' -o -name '*.hh' -o -name '*.S' -o -name '*.asm' \
+  -o -name '*.def' -o -name '*.inc' -o -name 'CMakeLists.txt' \) -delete
+rm -rf "$koffi/doc" "$koffi/vendor" "$koffi/cnoke.cjs" "$koffi/src/koffi/src/trampolines.cjs" "$work/deps/node_modules/@koromix/koffi-linux-x64/musl_x64"
+find "$work/deps/node_modules" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' \) -print0 |
+  while IFS= read -r -d '' f; do [ "$(head -c2 "$f")" != '#!' ] || rm -f "$f"; done
+# Packages' READMEs and changelogs are for developers (licences stay, beside each package).
+find "$work/deps/node_modules" -type f \( -iname 'README*' -o -iname 'CHANGELOG*' \) -delete
+find "$work/deps/node_modules" -type d -empty -delete
 mv "$work/deps/node_modules" "$dest/node_modules"
 [ -f "$dest/node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node" ] ||
   die "koffi's native module for linux-x64 (@koromix/koffi-linux-x64) is missing from node_modules"

@@ -6,7 +6,7 @@
 #
 # Usage: npm run package:deb [-- --out DIR]      (default DIR: packaging/out)
 # Env:   DEB_REVISION (default 1), DEB_MAINTAINER, CNPROC_OTEL_CACHE (see stage.sh)
-# Needs: dpkg-deb (Debian's dpkg), Node.js >= 20.6 with npm, the npm registry, 'npm ci' done.
+# Needs: dpkg-deb (Debian's dpkg), help2man, strip (binutils), Node.js >= 20.6 with npm, the npm registry, 'npm ci' done.
 # Prints the path of the .deb on stdout.
 set -euo pipefail
 
@@ -27,6 +27,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found (Debian package dpkg)"
+command -v help2man >/dev/null || die "help2man not found (Debian package help2man)"
+command -v strip >/dev/null || die "strip not found (Debian package binutils)"
 
 pkg_version=$(node -p "require(process.argv[1]).version" "$repo/package.json")
 # Debian version: a semver pre-release (1.2.0-rc.1) must sort before the release (1.2.0~rc.1).
@@ -48,6 +50,12 @@ install -D -m 0644 "$repo/packaging/systemd/cnproc-otel.service" "$root/lib/syst
 install -D -m 0644 "$repo/packaging/systemd/cnproc-otel.sysusers" "$root/usr/lib/sysusers.d/cnproc-otel.conf"
 install -D -m 0644 "$repo/config/cnproc-otel.yaml" "$root/etc/cnproc-otel/config.yaml"
 install -D -m 0600 "$here/default" "$root/etc/default/cnproc-otel"
+install -D -m 0644 "$here/lintian-overrides" "$root/usr/share/lintian/overrides/cnproc-otel"
+# The manual page, from the command's own --help and --version (help2man), so it never drifts.
+mkdir -p "$root/usr/share/man/man8"
+help2man --no-info --section 8 --name "Linux process events as OpenTelemetry log records" \
+  --source "cnproc-otel $pkg_version" "$root/usr/bin/cnproc-otel" | gzip -9n >"$root/usr/share/man/man8/cnproc-otel.8.gz" ||
+  die "help2man could not run $root/usr/bin/cnproc-otel --help"
 doc=$root/usr/share/doc/cnproc-otel
 install -D -m 0644 "$here/copyright" "$doc/copyright"
 install -D -m 0644 "$repo/README.md" "$doc/README.md"

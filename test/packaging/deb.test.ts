@@ -149,6 +149,34 @@ describe('deb package', { timeout: 20 * 60_000 }, () => {
     );
   });
 
+  test('only what runs: no build sources, no musl build, no scripts; a stripped runtime and a man page', () => {
+    const paths = [...files.keys()];
+    assert.deepEqual(
+      paths.filter((p) => /\.(c|cc|h|hh|S|asm)$/.test(p)),
+      [],
+      'C, C++ or assembly sources in the package',
+    );
+    assert.ok(!paths.some((p) => p.includes('/musl_x64/')), "koffi's musl build (the runtime is glibc)");
+    assert.ok(!files.has(`${APP}/node_modules/yaml/bin.mjs`), "yaml's command-line script");
+    assert.ok(files.has('usr/share/man/man8/cnproc-otel.8.gz'), 'the man page');
+    assert.ok(files.has('usr/share/lintian/overrides/cnproc-otel'), 'the lintian overrides');
+    const root = join(tmp, 'inspect');
+    ok('dpkg-deb', ['-x', deb, root]);
+    const man = ok('sh', ['-c', `gzip -dc ${join(root, 'usr/share/man/man8/cnproc-otel.8.gz')}`]);
+    assert.match(man, /^\.TH CNPROC-OTEL "8"/m, 'a section 8 page');
+    assert.match(man, /\\-\\-otlp\\-endpoint/, 'generated from --help');
+    assert.doesNotMatch(readFileSync(join(root, APP, 'dist/src/cli/main.js'), 'utf8'), /^#!/, 'no #! line in main.js');
+    const sections = ok('sh', ['-c', `LC_ALL=C readelf -S ${join(root, APP, 'node/bin/node')}`]);
+    assert.doesNotMatch(sections, /\.symtab/, 'the runtime is stripped');
+  });
+
+  test('lintian: no error or warning, and every override still matches something', { timeout: 10 * 60_000 }, () => {
+    const r = run('lintian', ['--fail-on', 'error,warning', '--display-info', '--tag-display-limit', '0', deb], { timeout: 10 * 60_000 });
+    assert.equal(r.code, 0, `lintian found errors or warnings (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+    const unused = r.stdout.split('\n').filter((l) => /unused-override/.test(l));
+    assert.deepEqual(unused, [], 'an override for something that is no longer there');
+  });
+
   test('control archive: conffiles, maintainer scripts, md5sums', () => {
     const control = join(tmp, 'control');
     ok('dpkg-deb', ['-e', deb, control]);

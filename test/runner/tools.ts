@@ -17,6 +17,9 @@ export const TEST_TOOLS: ReadonlyArray<{ command: string; deb: string; for: stri
   { command: 'dpkg-deb', deb: 'dpkg', for: 'the .deb (packaging)' },
   { command: 'deb-systemd-helper', deb: 'init-system-helpers', for: 'the .deb maintainer scripts (packaging)' },
   { command: 'lintian', deb: 'lintian', for: 'the .deb is clean (packaging)' },
+  { command: 'help2man', deb: 'help2man', for: "the .deb's man page (packaging)" },
+  { command: 'strip', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
+  { command: 'readelf', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
   { command: 'promtool', deb: 'prometheus', for: 'the metrics endpoint passes promtool check metrics (telemetry)' },
   { command: 'cc', deb: 'gcc', for: 'C helpers built from the repository (kernel)' },
 ];
