@@ -2,7 +2,7 @@
  * A batching LogRecordProcessor that counts every record it does not deliver, by reason.
  *
  * It replaces the SDK's BatchLogRecordProcessor, which drops silently when its queue is full and
- * forgets a batch whose export failed (../shared/notes/otel-js.md). Same shape — bounded queue,
+ * forgets a batch whose export failed (BatchLogRecordProcessorBase in @opentelemetry/sdk-logs). Same shape — bounded queue,
  * batches of maxExportBatchSize every scheduledDelayMillis or as soon as a batch is full, one
  * export in flight per processor — plus exact counters: every record emitted ends up exported,
  * dropped{reason}, queued or in flight.

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Attributes, ObservableResult } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DeliveryStats } from '../delivery/delivery.js';
@@ -19,6 +19,7 @@ import type { CaptureStats } from '../kernel/source.js';
 import type { ProcessorStats } from '../otel/accounting-processor.js';
 import type { PressureStats } from '../pressure/pressure.js';
 import type { EnricherStats } from '../process/enricher.js';
+import { withUnitSuffixes } from './prometheus-names.js';
 
 export interface TelemetrySnapshot {
   capture: CaptureStats;
@@ -239,6 +240,7 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
 
 export class SelfTelemetry {
   private readonly exporter: PrometheusExporter;
+  private readonly serializer = new PrometheusSerializer();
   private readonly provider: MeterProvider;
   private readonly server: Server;
 
@@ -296,7 +298,7 @@ export class SelfTelemetry {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (path === '/metrics') {
-      this.exporter.getMetricsRequestHandler(req, res);
+      this.serveMetrics(res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('alive\n');
     } else if (path === '/readyz') {
@@ -305,6 +307,19 @@ export class SelfTelemetry {
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
     }
+  }
+
+  /** The exporter's own handler, with unit suffixes on the names (./prometheus-names.ts). */
+  private serveMetrics(res: ServerResponse): void {
+    this.exporter.collect().then(
+      ({ resourceMetrics, errors }) => {
+        // A failed observation leaves its metric out; say so where the scraper's operator looks.
+        const notes = errors.map((e) => `# collection error: ${String(e).replace(/\n/g, ' ')}\n`).join('');
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(this.serializer.serialize(withUnitSuffixes(resourceMetrics)) + notes);
+      },
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`# failed to collect metrics: ${err.message}\n`),
+    );
   }
 
   async stop(): Promise<void> {

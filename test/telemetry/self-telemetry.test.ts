@@ -3,7 +3,7 @@
  * following the exporter's health.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { CLI, startCli } from '../helpers/cli.js';
 import { needsRoot, run, waitFor } from '../helpers/kernel.js';
@@ -36,7 +36,16 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     assert.match(text, /^cnproc_events_lost_total\{cause="kernel_receive_queue"[^}]*\} 0$/m);
     assert.match(text, /^cnproc_records_dropped_total\{exporter="otlp",reason="queue_full"[^}]*\} 0$/m);
     assert.match(text, /^cnproc_process_table_size\{[^}]*\} [1-9]\d*$/m);
-    assert.match(text, /^cnproc_memory_rss\{[^}]*\} \d+$/m);
+    // Units in the names (By → _bytes, s → _seconds), and the exposition passes promtool's lint.
+    assert.match(text, /^cnproc_memory_rss_bytes\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_socket_queued_bytes\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_spool_size_bytes\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_event_lag_seconds\{[^}]*\} [\d.e-]+$/m);
+    assert.doesNotMatch(text, /^cnproc_memory_rss\{/m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    assert.ok(!lint.error, `promtool (Debian package prometheus; npm test installs it as root): ${lint.error?.message}`);
+    assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
+    assert.equal(`${lint.stdout}${lint.stderr}`.trim(), '', 'promtool: no lint findings');
     // Woken by every event (the default): the exec-only socket's counters exist and stay at 0.
     assert.match(text, /^cnproc_capture_exec_wakeups_total\{[^}]*\} 0$/m);
     assert.match(text, /^cnproc_capture_exec_snapshots_total\{[^}]*read="wakeup"[^}]*\} 0$/m);
