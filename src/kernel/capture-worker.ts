@@ -8,7 +8,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Attachment, ProcFileReader } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
-  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -16,8 +15,6 @@ import {
   CTL_STOP,
   CTL_SUBSCRIBED,
   CTL_WAKE_FD,
-  RECORD_HEADER,
-  RECORD_TRUNCATED,
   type SubscriptionInfo,
   WAKEUP_EXEC_MIN_BUFFER,
   type WakeupMode,
@@ -25,10 +22,11 @@ import {
   type WorkerMessage,
   zeroWorkerCounters,
 } from './capture-protocol.js';
-import { checkDatagram } from './decode.js';
+import { checkDatagram, type MalformedReason } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
 import { EarlySnapshots } from './early-snapshots.js';
 import { CaptureError, ERRNO, errnoName } from './errors.js';
+import { BatchEncoder, RECORD_HEADER, verdictOf } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
 import { SeqGapTracker } from './seq-gaps.js';
@@ -42,13 +40,10 @@ const control = new Int32Array(opts.control);
 const counters: WorkerCounters = zeroWorkerCounters();
 const seq = new SeqGapTracker();
 
-// Staging area for the batch being built; copied into an exact-size buffer on flush. Room for a
-// full batch of bare datagrams plus the largest /proc snapshots.
+// The batch being built; copied out at its exact size on flush. Room for a full batch of bare
+// datagrams plus the largest /proc snapshots.
 const maxRecord = RECORD_HEADER + 256;
-const staging = new Uint8Array(Math.max(opts.batchMaxEvents * maxRecord, 4 * opts.snapshot.maxBytes + 65_536, 1 << 20));
-const stagingView = new DataView(staging.buffer);
-let stagingUsed = 0;
-let stagingCount = 0;
+const batch = new BatchEncoder(Math.max(opts.batchMaxEvents * maxRecord, 4 * opts.snapshot.maxBytes + 65_536, 1 << 20));
 let stagingSince = 0;
 /** Set when a received datagram was our ack (what = NONE): its errno. */
 let ackErr: number | null = null;
@@ -77,19 +72,18 @@ function snapshot(): WorkerCounters {
 }
 
 function flush(): void {
-  if (stagingCount === 0) return;
-  const count = stagingCount;
+  if (batch.count === 0) return;
+  const count = batch.count;
   if (Atomics.load(control, CTL_INFLIGHT) + count > opts.handoffMaxEvents) {
     // The main thread is too far behind: drop here, counted, rather than stop reading and let
     // the kernel's congested queue drop far more (see ../../docs/capture.md).
     counters.handoffDropped += count;
+    batch.reset();
   } else {
-    const buf = staging.slice(0, stagingUsed).buffer;
+    const buf = batch.take();
     Atomics.add(control, CTL_INFLIGHT, count);
     post({ type: 'batch', buf, count, counters: snapshot() }, [buf]);
   }
-  stagingUsed = 0;
-  stagingCount = 0;
 }
 
 /** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
@@ -113,13 +107,10 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   }
 }
 
-function recordSize(len: number): number {
-  let size = RECORD_HEADER + ((len + 3) & ~3);
-  for (const a of attachments) size += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
-  return size;
-}
-
-/** Copies a received batch into staging, tracking seq, spotting acks, attaching /proc snapshots. */
+/**
+ * Copies a received batch into the handoff batch, checking each datagram once (the verdict travels
+ * with it), tracking seq, spotting acks, attaching /proc snapshots.
+ */
 function take(b: RecvBatch): void {
   const { data, slot, lengths, truncated } = b;
   const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -128,10 +119,10 @@ function take(b: RecvBatch): void {
     counters.datagrams++;
     const off = i * slot;
     const len = lengths[i] as number;
-    const trunc = truncated[i] === 1;
     // Emptied only when used: setting an array's length goes through the V8 runtime, per datagram.
     if (attachments.length !== 0) attachments.length = 0;
-    if (!trunc && checkDatagram(data, off, len) === null) {
+    const bad: MalformedReason | null = truncated[i] === 1 ? 'truncated' : checkDatagram(data, off, len);
+    if (bad === null) {
       const cpu = data.getUint32(off + abi.EV_CPU, true);
       const what = data.getUint32(off + abi.EV_WHAT, true);
       if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
@@ -140,28 +131,10 @@ function take(b: RecvBatch): void {
       if (cpu !== abi.ACK_CPU) seq.observe(cpu, data.getUint32(off + abi.CN_SEQ, true));
       snapshotFor(data, off, what);
     }
-    const size = recordSize(len);
-    if (stagingUsed + size > staging.length) flush();
-    if (stagingCount === 0) stagingSince = performance.now();
-    let rec = stagingUsed;
-    stagingView.setUint16(rec, len, true);
-    staging[rec + 2] = trunc ? RECORD_TRUNCATED : 0;
-    staging[rec + 3] = attachments.length;
-    // A plain loop: a datagram is 76 bytes, and subarray + set would allocate a view per datagram.
-    const dst = rec + RECORD_HEADER;
-    for (let k = 0; k < len; k++) staging[dst + k] = src[off + k] as number;
-    rec += RECORD_HEADER + ((len + 3) & ~3);
-    for (const a of attachments) {
-      staging[rec] = a.file;
-      staging[rec + 1] = a.status;
-      stagingView.setUint16(rec + 2, 0, true);
-      stagingView.setUint32(rec + 4, a.bytes.length, true);
-      staging.set(a.bytes, rec + ATTACHMENT_HEADER);
-      rec += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
-    }
-    stagingUsed = rec;
-    stagingCount++;
-    if (stagingCount >= opts.batchMaxEvents) flush();
+    if (!batch.fits(BatchEncoder.recordSize(len, attachments))) flush();
+    if (batch.count === 0) stagingSince = performance.now();
+    batch.add(src, off, len, verdictOf(bad), attachments);
+    if (batch.count >= opts.batchMaxEvents) flush();
   }
 }
 
@@ -368,7 +341,7 @@ function run(): void {
         got = receiveOnce(sock, true);
       }
       const now = performance.now();
-      if (stagingCount > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
+      if (batch.count > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
       if (now - lastStats >= opts.netlinkStatsIntervalMs) {
         lastStats = now;
         refreshNetlinkStats(sock);

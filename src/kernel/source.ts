@@ -5,10 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { captureDefaults, processDefaults } from '../config/defaults.js';
-import type { Attachment, ReadStatusValue } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
-  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -17,8 +15,6 @@ import {
   CTL_STOP,
   CTL_SUBSCRIBED,
   CTL_WAKE_FD,
-  RECORD_HEADER,
-  RECORD_TRUNCATED,
   type SubscriptionInfo,
   type WakeupMode,
   type WorkerCounters,
@@ -26,9 +22,10 @@ import {
   zeroWorkerCounters,
 } from './capture-protocol.js';
 import { WallClock } from './clock.js';
-import { decodeDatagram, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
+import { decodeChecked, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
 import { CaptureError } from './errors.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES, type EventType, eventMask, type ProcEvent } from './events.js';
+import { BatchDecoder } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { sendMcast } from './socket.js';
 
@@ -137,6 +134,7 @@ export class ProcEventSource {
   private filtered = 0;
   private decoded = 0;
   private readonly malformed = zeroMalformed();
+  private readonly decoder = new BatchDecoder();
   private stopping: Promise<CaptureStats> | null = null;
   private finished = false;
   private readonly ready: Promise<ProcEventSource>;
@@ -289,32 +287,22 @@ export class ProcEventSource {
   }
 
   private decodeBatch(buf: ArrayBuffer, count: number): void {
-    const view = new DataView(buf);
+    const r = this.decoder;
     const out: ProcEvent[] = [];
-    let off = 0;
-    for (let i = 0; i < count; i++) {
-      const len = view.getUint16(off, true);
-      const truncated = (view.getUint8(off + 2) & RECORD_TRUNCATED) !== 0;
-      const nAttach = view.getUint8(off + 3);
-      const m = decodeDatagram(view, off + RECORD_HEADER, len, this.clock, truncated);
-      off += RECORD_HEADER + ((len + 3) & ~3);
-      if (nAttach > 0) {
-        const snap: Attachment[] = [];
-        for (let k = 0; k < nAttach; k++) {
-          const alen = view.getUint32(off + 4, true);
-          const start = off + ATTACHMENT_HEADER;
-          snap.push({
-            file: view.getUint8(off),
-            status: view.getUint8(off + 1) as ReadStatusValue,
-            bytes: new Uint8Array(buf, start, alen),
-          });
-          off = start + ((alen + 3) & ~3);
-        }
-        if (m.kind !== 'malformed' && m.kind !== 'ack') m.procSnapshot = snap;
+    r.start(buf, count);
+    while (r.next()) {
+      // The capture thread checked the headers; its verdict is trusted, not re-checked.
+      if (r.malformed !== null) {
+        this.malformed[r.malformed]++;
+        continue;
       }
-      if (m.kind === 'malformed') this.malformed[m.reason]++;
-      else if (m.kind === 'ack') this.acks++;
-      else if (m.kind === 'unknown') {
+      const m = decodeChecked(r.view, r.dataOff, this.clock);
+      if (m.kind === 'ack') {
+        this.acks++;
+        continue;
+      }
+      if (r.attachments !== null) m.procSnapshot = r.attachments;
+      if (m.kind === 'unknown') {
         this.unknown++;
         out.push(m);
       } else if (this.wanted(m)) out.push(m);
