@@ -492,7 +492,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   if (config.process.enrich) {
     const es = final.process;
     log.info(
-      `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
+      `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
+        `${final.capture.execSuperseded.flagged} read after a later exec (flagged), ${final.capture.execSuperseded.unflagged} found too late to flag`,
     );
   }
   const fin = running.stats();

@@ -97,6 +97,10 @@ export interface WorkerCounters {
   execSnapshotsLate: number;
   /** Snapshots read at a wakeup whose exec never came from the main socket (lost there, counted as kernel loss). */
   execSnapshotsUnclaimed: number;
+  /** Exec records flagged: their snapshot was read after a later exec of the same process. */
+  execSuperseded: number;
+  /** The same, found after the earlier exec's record had been handed over: counted, not flagged. */
+  execSupersededUnflagged: number;
   /** Kernel's drop count for this socket (/proc/net/netlink); -1 when unreadable. */
   netlinkDrops: number;
   /** Bytes queued in the socket at the last reading (/proc/net/netlink Rmem). */
@@ -118,6 +122,8 @@ export function zeroWorkerCounters(): WorkerCounters {
     execSnapshotsEarly: 0,
     execSnapshotsLate: 0,
     execSnapshotsUnclaimed: 0,
+    execSuperseded: 0,
+    execSupersededUnflagged: 0,
     netlinkDrops: -1,
     netlinkRmem: 0,
   };

@@ -26,6 +26,7 @@ import { checkDatagram, type MalformedReason } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
 import { EarlySnapshots } from './early-snapshots.js';
 import { CaptureError, ERRNO, errnoName } from './errors.js';
+import { ExecReads, SUPERSEDED_HANDED_OVER } from './exec-reads.js';
 import { BatchEncoder, RECORD_HEADER, verdictOf } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
@@ -73,6 +74,7 @@ function snapshot(): WorkerCounters {
 
 function flush(): void {
   if (batch.count === 0) return;
+  execReads.handOver();
   const count = batch.count;
   if (Atomics.load(control, CTL_INFLIGHT) + count > opts.handoffMaxEvents) {
     // The main thread is too far behind: drop here, counted, rather than stop reading and let
@@ -86,20 +88,38 @@ function flush(): void {
   }
 }
 
+/** Read times of the exec snapshots in flight, to flag one read after a later exec (./exec-reads.ts). */
+const execReads = new ExecReads();
+/** The exec snapshot just read by snapshotFor, registered once its record has an offset. */
+let pendingExec: { tgid: number; readNs: bigint } | null = null;
+
+/** An exec of `tgid` at `ktimeNs`: flags (or counts) the previous exec's record if its snapshot was read after it. */
+function checkSuperseded(tgid: number, ktimeNs: bigint): void {
+  const r = execReads.check(tgid, ktimeNs);
+  if (r >= 0) {
+    batch.flagSuperseded(r);
+    counters.execSuperseded++;
+  } else if (r === SUPERSEDED_HANDED_OVER) counters.execSupersededUnflagged++;
+}
+
 /** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
 function snapshotFor(data: DataView, off: number, what: number): void {
   if (!reader) return;
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
+    const tgid = data.getInt32(u + abi.U_PROCESS_TGID, true);
+    checkSuperseded(tgid, data.getBigUint64(off + abi.EV_TIMESTAMP, true));
     if (early !== null) {
       const got = early.take(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
       if (got !== undefined) {
-        for (const a of got) attachments.push(a);
+        for (const a of got.attachments) attachments.push(a);
+        pendingExec = { tgid, readNs: got.readNs };
         return;
       }
       counters.execSnapshotsLate++;
     }
-    reader.execSnapshot(data.getInt32(u + abi.U_PROCESS_TGID, true), attachments);
+    reader.execSnapshot(tgid, attachments);
+    pendingExec = { tgid, readNs: reader.programReadNs };
   } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork && Atomics.load(control, CTL_SHED) === 0) {
     const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
     const childTgid = data.getInt32(u + abi.U_FORK_CHILD_TGID, true);
@@ -133,7 +153,11 @@ function take(b: RecvBatch): void {
     }
     if (!batch.fits(BatchEncoder.recordSize(len, attachments))) flush();
     if (batch.count === 0) stagingSince = performance.now();
-    batch.add(src, off, len, verdictOf(bad), attachments);
+    const rec = batch.add(src, off, len, verdictOf(bad), attachments);
+    if (pendingExec !== null) {
+      execReads.record(pendingExec.tgid, pendingExec.readNs, rec);
+      pendingExec = null;
+    }
     if (batch.count >= opts.batchMaxEvents) flush();
   }
 }
@@ -158,7 +182,7 @@ function takeWakeup(b: RecvBatch, store: EarlySnapshots): void {
     }
     const snap: Attachment[] = [];
     reader?.execSnapshot(data.getInt32(off + abi.EV_DATA + abi.U_PROCESS_TGID, true), snap);
-    store.put(cpu, seqNo, snap);
+    store.put(cpu, seqNo, snap, reader?.programReadNs ?? 0n);
   }
 }
 
@@ -341,7 +365,13 @@ function run(): void {
         got = receiveOnce(sock, true);
       }
       const now = performance.now();
-      if (batch.count > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
+      if (batch.count > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) {
+        // Due by time while events keep coming: take what is queued already first. A process that
+        // exec'd again before its first exec's /proc read has that later exec in the queue now,
+        // and the first exec's record can still be flagged while it is in this batch.
+        if (got) receiveOnce(sock, false);
+        flush();
+      }
       if (now - lastStats >= opts.netlinkStatsIntervalMs) {
         lastStats = now;
         refreshNetlinkStats(sock);

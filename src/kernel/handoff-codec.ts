@@ -9,7 +9,9 @@
  *   u8 file | u8 status | u16 0 | u32 length | bytes | padding to 4.
  * The verdict is the capture thread's one check of the datagram's headers (decode.ts
  * checkDatagram, or the recv MSG_TRUNC flag): 0 for a whole proc_event, else 1 + the index of the
- * malformed reason. The main thread trusts it and never checks the headers a second time.
+ * malformed reason, in the low 7 bits. The main thread trusts it and never checks the headers a
+ * second time. Bit 7 (FLAG_SUPERSEDED) marks an exec whose /proc snapshot was read after a later
+ * exec of the same process: the snapshot describes that later program.
  *
  * Both sides are plain loops over reused objects: no closure or view is allocated per record.
  */
@@ -20,6 +22,9 @@ export const RECORD_HEADER = 4;
 export const ATTACHMENT_HEADER = 8;
 /** Verdict of a datagram that carries a whole struct proc_event. */
 export const VERDICT_OK = 0;
+/** Flag bit beside the verdict: the exec's snapshot may describe a later exec's program. */
+export const FLAG_SUPERSEDED = 0x80;
+const VERDICT_MASK = 0x7f;
 
 /** The verdict byte for a check result (null: valid). */
 export function verdictOf(reason: MalformedReason | null): number {
@@ -60,7 +65,7 @@ export class BatchEncoder {
    * Appends one datagram (src[off, off+len)) with its verdict and attachments. The caller checks
    * {@link fits} first (a record past the end makes the typed-array writes throw).
    */
-  add(src: Uint8Array, off: number, len: number, verdict: number, attachments: readonly Attachment[]): void {
+  add(src: Uint8Array, off: number, len: number, verdict: number, attachments: readonly Attachment[]): number {
     const s = this.staging;
     let rec = this.used;
     this.view.setUint16(rec, len, true);
@@ -79,8 +84,15 @@ export class BatchEncoder {
       s.set(a.bytes, rec + ATTACHMENT_HEADER);
       rec += ATTACHMENT_HEADER + pad4(a.bytes.length);
     }
+    const start = this.used;
     this.used = rec;
     this.count++;
+    return start;
+  }
+
+  /** Sets FLAG_SUPERSEDED on the record at `offset` (as returned by add) of the batch being built. */
+  flagSuperseded(offset: number): void {
+    this.staging[offset + 2] = (this.staging[offset + 2] as number) | FLAG_SUPERSEDED;
   }
 
   /** The batch built so far as an exact-size buffer (to transfer), and a fresh start. */
@@ -108,6 +120,8 @@ export class BatchDecoder {
   len = 0;
   /** The capture thread's check: null for a whole proc_event, else why it is malformed. */
   malformed: MalformedReason | null = null;
+  /** FLAG_SUPERSEDED was set: an exec whose snapshot was read after a later exec. */
+  superseded = false;
   attachments: Attachment[] | null = null;
   private off = 0;
   private left = 0;
@@ -124,7 +138,9 @@ export class BatchDecoder {
     const v = this.view;
     let off = this.off;
     this.len = v.getUint16(off, true);
-    const verdict = v.getUint8(off + 2);
+    const byte = v.getUint8(off + 2);
+    const verdict = byte & VERDICT_MASK;
+    this.superseded = (byte & FLAG_SUPERSEDED) !== 0;
     // An out-of-range verdict cannot come from the encoder; it still counts as malformed, never as an event.
     this.malformed = verdict === VERDICT_OK ? null : (MALFORMED_REASONS[verdict - 1] ?? 'short');
     const n = v.getUint8(off + 3);

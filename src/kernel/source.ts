@@ -105,6 +105,11 @@ export interface CaptureStats {
     /** Read at a wakeup, but the main socket never had that exec (lost there: kernel loss). */
     snapshotsUnclaimed: number;
   };
+  /**
+   * Exec snapshots read after a later exec of the same process: `flagged` records carry
+   * cnproc.exec.snapshot_superseded; `unflagged` ones were found too late to flag (counted only).
+   */
+  execSuperseded: { flagged: number; unflagged: number };
 }
 
 function zeroMalformed(): Record<MalformedReason, number> {
@@ -302,6 +307,7 @@ export class ProcEventSource {
         continue;
       }
       if (r.attachments !== null) m.procSnapshot = r.attachments;
+      if (r.superseded && m.kind === 'exec') m.snapshotSuperseded = true;
       if (m.kind === 'unknown') {
         this.unknown++;
         out.push(m);
@@ -346,6 +352,7 @@ export class ProcEventSource {
         snapshotsLate: w.execSnapshotsLate,
         snapshotsUnclaimed: w.execSnapshotsUnclaimed,
       },
+      execSuperseded: { flagged: w.execSuperseded, unflagged: w.execSupersededUnflagged },
     };
   }
 

@@ -91,6 +91,12 @@ export const ATTRIBUTE_DOCS = {
     on: 'all',
     brief: '"field:reason" for every field the /proc read missed (gone, denied, empty, failed).',
   },
+  'cnproc.exec.snapshot_superseded': {
+    type: 'boolean',
+    on: 'exec',
+    brief:
+      'The /proc read came after a later exec of the same process: executable, argv and ids describe that later program, not this exec.',
+  },
   'process.exit.code': { type: 'int', on: 'exit', brief: 'Exit code (absent when killed by a signal).' },
   'process.exit.time': { type: 'string', on: 'exit', brief: 'Exit time, ISO 8601.' },
   'cnproc.exit.status': { type: 'int', on: 'exit', brief: 'Raw wait status.' },
@@ -423,6 +429,9 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     case 'fork':
       a['process.parent_pid'] = e.parentTgid;
       a['cnproc.thread.is_thread'] = e.isThread;
+      break;
+    case 'exec':
+      if (e.snapshotSuperseded === true) a['cnproc.exec.snapshot_superseded'] = true;
       break;
     case 'exit':
       a['cnproc.thread.is_thread'] = e.isThread;

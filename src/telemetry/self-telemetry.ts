@@ -96,6 +96,16 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     },
   ],
   [
+    'cnproc.capture.exec_superseded',
+    'counter',
+    'Exec snapshots read after a later exec of the same process: records flagged cnproc.exec.snapshot_superseded, or found too late to flag',
+    '{exec}',
+    (r, s) => {
+      r.observe(s.capture.execSuperseded.flagged, { flagged: 'true' });
+      r.observe(s.capture.execSuperseded.unflagged, { flagged: 'false' });
+    },
+  ],
+  [
     'cnproc.datagrams.malformed',
     'counter',
     'Datagrams that were not well-formed proc connector events, by reason',

@@ -21,6 +21,7 @@ export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
     generated: 0,
     socketQueuedBytes: 0,
     wakeup: { execWakeups: 0, wakeupsLate: 0, snapshotsEarly: 0, snapshotsLate: 0, snapshotsUnclaimed: 0 },
+    execSuperseded: { flagged: 0, unflagged: 0 },
     ...over,
   };
 }

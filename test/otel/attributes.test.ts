@@ -94,7 +94,7 @@ const TYPE_OF: Record<string, (v: unknown) => boolean> = {
 
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
-  for (const e of events) {
+  for (const e of [...events, { ...hdr, kind: 'exec', snapshotSuperseded: true } as ProcEvent]) {
     const attrs = recordAttributes(enriched(e), EVENT_NAMES[e.kind], ctx);
     for (const [k, v] of Object.entries(attrs)) {
       const doc = (ATTRIBUTE_DOCS as Record<string, { type: string }>)[k];
@@ -112,6 +112,13 @@ test('every attribute emitted for every event kind is documented, with its docum
     ['process.exit.code'],
     'every documented event attribute is produced by some sample (exit.code is absent for a signal death)',
   );
+});
+
+test('an exec whose snapshot was read after a later exec says so; others do not carry the flag', () => {
+  const flagged = recordAttributes(enriched({ ...hdr, kind: 'exec', snapshotSuperseded: true }), 'process.exec', ctx);
+  assert.equal(flagged['cnproc.exec.snapshot_superseded'], true);
+  const plain = recordAttributes(enriched({ ...hdr, kind: 'exec' }), 'process.exec', ctx);
+  assert.equal(plain['cnproc.exec.snapshot_superseded'], undefined);
 });
 
 test('the agent’s own records carry only documented attributes of the documented types', async () => {
