@@ -16,7 +16,6 @@ import { CaptureError } from '../kernel/errors.js';
 import type { HrTime } from '../kernel/events.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
-import { type AgentCounters, downtimeRecord, lossRecord, statsRecord, stormRecord } from '../otel/agent-records.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
 import { logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
@@ -27,14 +26,16 @@ import { PressureStage } from '../pressure/pressure.js';
 import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
+import { downtimeRecord, lossRecord, statsRecord, stormRecord } from '../telemetry/agent-records.js';
 import { createOtlpMetricReader, metricsUrl } from '../telemetry/otlp-metrics.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import type { TelemetrySnapshot } from '../telemetry/snapshot.js';
 import { createAgentTraces, describeTraceStats, describeTraces } from '../traces/agent-traces.js';
 import type { ProcessTraces } from '../traces/process-traces.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type Appliers, applyPlan, checkAppliers, planReload } from './reload.js';
-import { deliveryAccounting, describeDelivery, describeExport, describeLoss, describeSubscription } from './report.js';
+import { deliveryAccounting, describeDelivery, describeExport, describeLoss, describeLossTotals, describeSubscription } from './report.js';
 
 export interface AgentIo {
   stdout: NodeJS.WriteStream;
@@ -300,6 +301,21 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const exporterNames = [...(kinds.console ? ['console'] : []), ...(kinds.otlp ? ['otlp'] : [])];
   let stopping = false;
   let telemetry: SelfTelemetry | null = null;
+  // The one snapshot of every counter: loss and stats records, metrics and the stop summary all read it.
+  const snapshot = (): TelemetrySnapshot => {
+    const s = running.stats();
+    return {
+      capture: s.capture,
+      process: s.process,
+      exporters: processors.map((p, i) => ({ name: exporterNames[i] ?? `exporter${i}`, stats: p.stats() })),
+      emitted: s.emitted,
+      filtered: s.filtered,
+      lastEventTime: s.lastEventTime,
+      subscribed: !stopping,
+      pressure: pressure.stats(),
+      delivery: otlp?.delivery.stats() ?? null,
+    };
+  };
   if (config.metrics.enabled || metricReaders.length > 0) {
     try {
       telemetry = await SelfTelemetry.start({
@@ -308,20 +324,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         listen: config.metrics.enabled,
         readers: metricReaders,
         resource,
-        snapshot: () => {
-          const s = running.stats();
-          return {
-            capture: s.capture,
-            process: s.process,
-            exporters: processors.map((p, i) => ({ name: exporterNames[i] ?? `exporter${i}`, stats: p.stats() })),
-            emitted: s.emitted,
-            filtered: s.filtered,
-            lastEventTime: s.lastEventTime,
-            subscribed: !stopping,
-            pressure: pressure.stats(),
-            delivery: otlp?.delivery.stats() ?? null,
-          };
-        },
+        snapshot,
       });
       if (config.metrics.enabled) log.info(`metrics on http://${config.metrics.host}:${telemetry.port}/metrics (also /healthz, /readyz)`);
       if (metricReaders.length > 0) log.info(`metrics pushed over OTLP to ${metricsUrl(config)} every ${config.metrics.otlpIntervalMs} ms`);
@@ -335,17 +338,6 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       return EXIT.CONFIG;
     }
   }
-
-  const counters = (): AgentCounters => {
-    const s = running.stats();
-    return {
-      capture: s.capture,
-      process: s.process,
-      exporters: processors.map((p) => p.stats()),
-      pressure: pressure.stats(),
-      delivery: otlp?.delivery.stats() ?? null,
-    };
-  };
 
   // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
   // counter: the main thread's own view lags exactly when it is behind), and memory.
@@ -393,12 +385,12 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     return t;
   };
   let pressureTimer = startPressureTimer(config.pressure.tickMs);
-  let last = counters();
+  let last = snapshot();
   // Replay what the previous run left, after the first snapshot so that corrupt batches found on
   // the way show up in the first cnproc.loss record.
   otlp?.delivery.kick();
   const reportLoss = (): void => {
-    const cur = counters();
+    const cur = snapshot();
     const rec = lossRecord(last, cur, now());
     if (rec) {
       log.warn(String(rec.body));
@@ -406,8 +398,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     if (!downtimeReported) reportDowntime();
     for (let i = 0; i < processors.length; i++) {
-      const a = last.exporters[i];
-      const b = cur.exporters[i];
+      const a = last.exporters[i]?.stats;
+      const b = cur.exporters[i]?.stats;
       if (a && b && b.failedExports > a.failedExports) log.warn(`export failed (${b.failedExports - a.failedExports}x): ${b.lastError}`);
     }
     last = cur;
@@ -436,7 +428,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   lossTimer.unref();
   const startStatsTimer = (intervalMs: number): NodeJS.Timeout | null => {
     if (intervalMs === 0) return null;
-    const t = setInterval(() => ownLogger.emit(statsRecord(counters(), now())), intervalMs);
+    const t = setInterval(() => ownLogger.emit(statsRecord(snapshot(), now())), intervalMs);
     t.unref();
     return t;
   };
@@ -487,8 +479,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     await otlp.delivery.close();
   }
-  const final = counters();
+  const final = snapshot();
   log.info(`stopped: ${describeLoss(final.capture)}`);
+  log.info(describeLossTotals(final));
   if (config.process.enrich) {
     const es = final.process;
     log.info(
@@ -513,7 +506,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `filter: ${fs.kept} kept, ${fs.dropped} dropped; hits: ${fs.rules.map((r) => `${r.name} ${r.hits}`).join(', ')}, default ${fs.defaultHits}`,
     );
   }
-  for (const [i, p] of final.exporters.entries()) {
+  for (const [i, { stats: p }] of final.exporters.entries()) {
     const d = p.dropped;
     log.info(
       `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${flushed ? '' : ' (flush deadline passed)'}`,

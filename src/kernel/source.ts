@@ -87,6 +87,12 @@ export interface CaptureStats {
   seqGaps: number;
   /** True when seqGaps counts loss exactly (every type subscribed, or a legacy kernel). */
   seqGapsExact: boolean;
+  /**
+   * The seq gaps that arose while the subscription was exact: loss. Unlike `seqGapsExact ? seqGaps
+   * : 0` it never goes back, so a reload to a filtered subscription and back neither hides loss
+   * nor turns the filtered period's gaps into loss.
+   */
+  seqGapsLost: number;
   /** The kernel's own drop count for our socket (/proc/net/netlink); -1 if unreadable. */
   kernelDrops: number;
   /** Messages (events, and acks on 5.2+) the kernel generated while we listened, as far as seq tells: received + seq gaps. */
@@ -139,6 +145,8 @@ export class ProcEventSource {
   private filtered = 0;
   private decoded = 0;
   private readonly malformed = zeroMalformed();
+  private seqGapsLost = 0;
+  private seqGapsSeen = 0;
   private readonly decoder = new BatchDecoder();
   private stopping: Promise<CaptureStats> | null = null;
   private finished = false;
@@ -270,17 +278,29 @@ export class ProcEventSource {
     return this.info_;
   }
 
+  /** Takes the worker's counters; gaps found while the subscription is exact count as loss. */
+  private takeCounters(w: WorkerCounters): void {
+    const gaps = w.seqGaps - this.seqGapsSeen;
+    if (gaps > 0 && this.exactGaps()) this.seqGapsLost += gaps;
+    this.seqGapsSeen = w.seqGaps;
+    this.worker_ = w;
+  }
+
+  private exactGaps(): boolean {
+    return this.info_ !== null && this.info_.mask === abi.PROC_EVENT_ALL;
+  }
+
   private handle(msg: WorkerMessage): void {
     switch (msg.type) {
       case 'batch':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         this.decodeBatch(msg.buf, msg.count);
         break;
       case 'stats':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         break;
       case 'stopped':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         this.finished = true;
         break;
       case 'error':
@@ -341,7 +361,8 @@ export class ProcEventSource {
       inFlight: w.datagrams - w.handoffDropped - this.decoded,
       enobufs: w.enobufs,
       seqGaps: w.seqGaps,
-      seqGapsExact: this.info_ !== null && this.info_.mask === abi.PROC_EVENT_ALL,
+      seqGapsExact: this.exactGaps(),
+      seqGapsLost: this.seqGapsLost,
       kernelDrops: w.netlinkDrops,
       generated: w.seqObserved + w.seqGaps,
       socketQueuedBytes: w.netlinkRmem,

@@ -8,7 +8,7 @@ import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import { isoNanos } from '../../src/util/time.js';
-import { captureStats } from '../helpers/stats.js';
+import { telemetrySnapshot } from '../helpers/stats.js';
 
 const NO_SECRETS_REDACT: MappingContext['redact'] = (argv) =>
   argv.includes('--password=hunter2')
@@ -122,13 +122,8 @@ test('an exec whose snapshot was read after a later exec says so; others do not 
 });
 
 test('the agent’s own records carry only documented attributes of the documented types', async () => {
-  const { lossRecord, statsRecord, stormRecord } = await import('../../src/otel/agent-records.js');
-  const zero = {
-    capture: captureStats(),
-    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
-    exporters: [],
-    pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
-  };
+  const { lossRecord, statsRecord, stormRecord } = await import('../../src/telemetry/agent-records.js');
+  const zero = telemetrySnapshot();
   const more = {
     ...zero,
     capture: { ...zero.capture, kernelDrops: 5 },
