@@ -6,19 +6,18 @@
  */
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import { ConfigError } from '../config/errors.js';
 import type { AgentConfig } from '../config/schema.js';
 import { readForkCount } from '../delivery/continuity.js';
 import { createOtlpDelivery, type OtlpDelivery } from '../delivery/otlp-delivery.js';
 import { EventFilter } from '../filter/filter.js';
 import { Redactor } from '../filter/redact.js';
-import { RuleError } from '../filter/rules.js';
 import { CaptureError } from '../kernel/errors.js';
 import type { HrTime } from '../kernel/events.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
-import { type AgentCounters, downtimeRecord, lossRecord, statsRecord, stormRecord } from '../otel/agent-records.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
-import { ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
+import { logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
 import { buildResource } from '../otel/resource.js';
 import type { StormSummary } from '../pressure/aggregator.js';
@@ -27,13 +26,16 @@ import { PressureStage } from '../pressure/pressure.js';
 import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
+import { downtimeRecord, lossRecord, statsRecord, stormRecord } from '../telemetry/agent-records.js';
 import { createOtlpMetricReader, metricsUrl } from '../telemetry/otlp-metrics.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import type { TelemetrySnapshot } from '../telemetry/snapshot.js';
 import { createAgentTraces, describeTraceStats, describeTraces } from '../traces/agent-traces.js';
 import type { ProcessTraces } from '../traces/process-traces.js';
 import type { Logger } from '../util/log.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { deliveryAccounting, describeDelivery, describeExport, describeLoss, describeSubscription } from './report.js';
+import { type Appliers, applyPlan, checkAppliers, planReload } from './reload.js';
+import { deliveryAccounting, describeDelivery, describeExport, describeLoss, describeLossTotals, describeSubscription } from './report.js';
 
 export interface AgentIo {
   stdout: NodeJS.WriteStream;
@@ -51,7 +53,7 @@ interface Policy {
   exitNonzeroOnly: boolean;
 }
 
-/** Builds the policy; throws RuleError / Error with a message for the operator. */
+/** Builds the policy; throws ConfigError (RuleError, a bad redaction pattern) for the operator. */
 function buildPolicy(config: AgentConfig, names: UserDb): Policy {
   const filter = new EventFilter(config.filter.rules, config.filter.defaultAction, names);
   const redactor = new Redactor({
@@ -61,7 +63,8 @@ function buildPolicy(config: AgentConfig, names: UserDb): Policy {
   });
   const sub = filter.subscription();
   const events = config.capture.events.filter((t) => sub.events.includes(t));
-  if (events.length === 0) throw new Error('filter: the rules and capture.events together keep no event type; nothing would be captured');
+  if (events.length === 0)
+    throw new ConfigError('filter: the rules and capture.events together keep no event type; nothing would be captured');
   return { filter, redactor, events, exitNonzeroOnly: config.capture.exitNonzeroOnly || sub.exitNonzeroOnly };
 }
 
@@ -129,11 +132,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         redact: (argv) => policy.redactor.redactArgv(argv),
       });
   } catch (err) {
-    if (
-      err instanceof ExporterConfigError ||
-      err instanceof RuleError ||
-      (err instanceof Error && /attributes|redaction pattern|filter:/.test(err.message))
-    ) {
+    if (err instanceof ConfigError) {
       log.error(`config: ${err.message}`);
       return EXIT.CONFIG;
     }
@@ -160,33 +159,42 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     log.info(`${sig}: stopping`);
     finish(EXIT.OK);
   };
+  // The configuration in effect: the start one, with the live keys of each accepted reload.
+  let active = config;
+  // Filled in once the pipeline runs: what a reload changes while running, one applier per
+  // section with live keys (checked against the schema's markers at start).
+  let appliers: Appliers = {};
+  let nextPolicy: Policy | null = null;
   const onHup = (): void => {
     if (!logs) return;
     if (!io.reload) {
       log.warn('SIGHUP: no configuration source to reload from; keeping the running configuration');
       return;
     }
-    let next: AgentConfig;
-    let nextPolicy: Policy;
+    let plan: ReturnType<typeof planReload>;
     try {
-      next = io.reload();
-      nextPolicy = buildPolicy(next, users);
+      plan = planReload(active, io.reload());
+      nextPolicy = buildPolicy(plan.active, users);
     } catch (err) {
-      log.error(`SIGHUP: the new configuration is invalid, keeping the running one: ${(err as Error).message.replace(/\n/g, '; ')}`);
+      if (!(err instanceof ConfigError)) throw err;
+      log.error(`SIGHUP: the new configuration is invalid, keeping the running one: ${err.message.replace(/\n/g, '; ')}`);
       return;
     }
     // Filter, redaction and subscription switch at once, between two batches (single thread).
+    applyPlan(plan, appliers, [applyPolicy]);
+    active = plan.active;
+    const applied = plan.applied.filter((k) => !POLICY_SECTIONS.has(k.split('.')[0] as string));
+    log.info(`SIGHUP: configuration reloaded; ${describePolicy(policy)}${applied.length > 0 ? `; applied: ${applied.join(', ')}` : ''}`);
+    if (plan.restart.length > 0) log.warn(`SIGHUP: changes to ${plan.restart.join(', ')} take effect after a restart`);
+  };
+  const applyPolicy = (): void => {
+    if (!logs || !nextPolicy) return;
     logs.source.setEvents(nextPolicy.events, nextPolicy.exitNonzeroOnly);
     logs.setFilter(nextPolicy.filter);
-    logs.setRedact((argv) => nextPolicy.redactor.redactArgv(argv));
+    const p = nextPolicy;
+    logs.setRedact((argv) => p.redactor.redactArgv(argv));
     policy = nextPolicy;
-    const needRestart = (
-      ['capture', 'process', 'exporter', 'otlp', 'batch', 'service', 'resource', 'console', 'traces', 'delivery', 'metrics'] as const
-    ).filter(
-      (k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]) && !(k === 'capture' && sameExceptEvents(next.capture, config.capture)),
-    );
-    log.info(`SIGHUP: configuration reloaded; ${describePolicy(policy)}`);
-    if (needRestart.length > 0) log.warn(`SIGHUP: changes to ${needRestart.join(', ')} take effect after a restart`);
+    nextPolicy = null;
   };
   const onFatal = (err: unknown): void => {
     logs?.source.emergencyUnsubscribe();
@@ -237,7 +245,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     logs = await startProcessLogs({
       pressure,
       onBatchStart: (nowMs) => {
-        if (nowMs - lastTick >= config.pressure.tickMs) tickPressure(nowMs);
+        if (nowMs - lastTick >= active.pressure.tickMs) tickPressure(nowMs);
       },
       ...config.capture,
       loggerProvider: provider,
@@ -293,6 +301,21 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const exporterNames = [...(kinds.console ? ['console'] : []), ...(kinds.otlp ? ['otlp'] : [])];
   let stopping = false;
   let telemetry: SelfTelemetry | null = null;
+  // The one snapshot of every counter: loss and stats records, metrics and the stop summary all read it.
+  const snapshot = (): TelemetrySnapshot => {
+    const s = running.stats();
+    return {
+      capture: s.capture,
+      process: s.process,
+      exporters: processors.map((p, i) => ({ name: exporterNames[i] ?? `exporter${i}`, stats: p.stats() })),
+      emitted: s.emitted,
+      filtered: s.filtered,
+      lastEventTime: s.lastEventTime,
+      subscribed: !stopping,
+      pressure: pressure.stats(),
+      delivery: otlp?.delivery.stats() ?? null,
+    };
+  };
   if (config.metrics.enabled || metricReaders.length > 0) {
     try {
       telemetry = await SelfTelemetry.start({
@@ -301,20 +324,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         listen: config.metrics.enabled,
         readers: metricReaders,
         resource,
-        snapshot: () => {
-          const s = running.stats();
-          return {
-            capture: s.capture,
-            process: s.process,
-            exporters: processors.map((p, i) => ({ name: exporterNames[i] ?? `exporter${i}`, stats: p.stats() })),
-            emitted: s.emitted,
-            filtered: s.filtered,
-            lastEventTime: s.lastEventTime,
-            subscribed: !stopping,
-            pressure: pressure.stats(),
-            delivery: otlp?.delivery.stats() ?? null,
-          };
-        },
+        snapshot,
       });
       if (config.metrics.enabled) log.info(`metrics on http://${config.metrics.host}:${telemetry.port}/metrics (also /healthz, /readyz)`);
       if (metricReaders.length > 0) log.info(`metrics pushed over OTLP to ${metricsUrl(config)} every ${config.metrics.otlpIntervalMs} ms`);
@@ -328,17 +338,6 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       return EXIT.CONFIG;
     }
   }
-
-  const counters = (): AgentCounters => {
-    const s = running.stats();
-    return {
-      capture: s.capture,
-      process: s.process,
-      exporters: processors.map((p) => p.stats()),
-      pressure: pressure.stats(),
-      delivery: otlp?.delivery.stats() ?? null,
-    };
-  };
 
   // Pressure (0..1): how full the bounded queues are (the handoff read live from the shared
   // counter: the main thread's own view lags exactly when it is behind), and memory.
@@ -358,7 +357,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       const s = storePressure(otlp.delivery.store.stats().bytes / storeCap);
       if (s > p) [p, pressureSource] = [s, 'delivery store'];
     }
-    const m = memoryPressure(memoryInUse(process.memoryUsage()) / config.pressure.memoryLimitBytes);
+    const m = memoryPressure(memoryInUse(process.memoryUsage()) / active.pressure.memoryLimitBytes);
     if (m > p) [p, pressureSource] = [m, 'memory'];
     return p;
   };
@@ -377,17 +376,21 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     emitStorms(storms);
   };
-  const pressureTimer = setInterval(() => {
-    const nowMs = performance.now();
-    if (nowMs - lastTick >= config.pressure.tickMs) tickPressure(nowMs);
-  }, config.pressure.tickMs);
-  pressureTimer.unref();
-  let last = counters();
+  const startPressureTimer = (tickMs: number): NodeJS.Timeout => {
+    const t = setInterval(() => {
+      const nowMs = performance.now();
+      if (nowMs - lastTick >= active.pressure.tickMs) tickPressure(nowMs);
+    }, tickMs);
+    t.unref();
+    return t;
+  };
+  let pressureTimer = startPressureTimer(config.pressure.tickMs);
+  let last = snapshot();
   // Replay what the previous run left, after the first snapshot so that corrupt batches found on
   // the way show up in the first cnproc.loss record.
   otlp?.delivery.kick();
   const reportLoss = (): void => {
-    const cur = counters();
+    const cur = snapshot();
     const rec = lossRecord(last, cur, now());
     if (rec) {
       log.warn(String(rec.body));
@@ -395,8 +398,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     if (!downtimeReported) reportDowntime();
     for (let i = 0; i < processors.length; i++) {
-      const a = last.exporters[i];
-      const b = cur.exporters[i];
+      const a = last.exporters[i]?.stats;
+      const b = cur.exporters[i]?.stats;
       if (a && b && b.failedExports > a.failedExports) log.warn(`export failed (${b.failedExports - a.failedExports}x): ${b.lastError}`);
     }
     last = cur;
@@ -423,9 +426,29 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   };
   const lossTimer = setInterval(reportLoss, config.capture.statsIntervalMs);
   lossTimer.unref();
-  const statsTimer =
-    config.stats.intervalMs > 0 ? setInterval(() => ownLogger.emit(statsRecord(counters(), now())), config.stats.intervalMs) : null;
-  statsTimer?.unref();
+  const startStatsTimer = (intervalMs: number): NodeJS.Timeout | null => {
+    if (intervalMs === 0) return null;
+    const t = setInterval(() => ownLogger.emit(statsRecord(snapshot(), now())), intervalMs);
+    t.unref();
+    return t;
+  };
+  let statsTimer = startStatsTimer(config.stats.intervalMs);
+  appliers = {
+    capture: applyPolicy,
+    filter: applyPolicy,
+    redaction: applyPolicy,
+    log: (next) => log.setLevel(next.log.level),
+    stats: (next) => {
+      if (statsTimer) clearInterval(statsTimer);
+      statsTimer = startStatsTimer(next.stats.intervalMs);
+    },
+    pressure: (next) => {
+      pressure.ladder.setTiming(next.pressure.upMs, next.pressure.downMs);
+      clearInterval(pressureTimer);
+      pressureTimer = startPressureTimer(next.pressure.tickMs);
+    },
+  };
+  checkAppliers(appliers);
 
   const code = await finished;
   stopping = true;
@@ -456,12 +479,14 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     await otlp.delivery.close();
   }
-  const final = counters();
+  const final = snapshot();
   log.info(`stopped: ${describeLoss(final.capture)}`);
+  log.info(describeLossTotals(final));
   if (config.process.enrich) {
     const es = final.process;
     log.info(
-      `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
+      `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
+        `${final.capture.execSuperseded.flagged} read after a later exec (flagged), ${final.capture.execSuperseded.unflagged} found too late to flag`,
     );
   }
   const fin = running.stats();
@@ -481,7 +506,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       `filter: ${fs.kept} kept, ${fs.dropped} dropped; hits: ${fs.rules.map((r) => `${r.name} ${r.hits}`).join(', ')}, default ${fs.defaultHits}`,
     );
   }
-  for (const [i, p] of final.exporters.entries()) {
+  for (const [i, { stats: p }] of final.exporters.entries()) {
     const d = p.dropped;
     log.info(
       `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${flushed ? '' : ' (flush deadline passed)'}`,
@@ -517,9 +542,8 @@ function deliveryHooks(log: Logger) {
   };
 }
 
-function sameExceptEvents(a: AgentConfig['capture'], b: AgentConfig['capture']): boolean {
-  return JSON.stringify({ ...a, events: [], exitNonzeroOnly: false }) === JSON.stringify({ ...b, events: [], exitNonzeroOnly: false });
-}
+/** Sections the filter policy covers: the reload line describes them as the policy. */
+const POLICY_SECTIONS = new Set(['filter', 'redaction', 'capture']);
 
 function batchOptions(config: AgentConfig) {
   return {

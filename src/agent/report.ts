@@ -5,9 +5,9 @@
 import { type DeliveryStats, spoolDroppedRecords } from '../delivery/delivery.js';
 import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
-import { MALFORMED_REASONS } from '../kernel/decode.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
+import { LOSS_CAUSES, lossTotals, malformedTotal, type TelemetrySnapshot } from '../telemetry/snapshot.js';
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
@@ -39,12 +39,6 @@ export function describeSubscription(info: SubscriptionInfo, requested: number):
   return `subscribed to the proc connector (${filter}; ${buf}${nice}${wake}; socket inode ${info.inode})`;
 }
 
-function malformedTotal(s: CaptureStats): number {
-  let n = 0;
-  for (const r of MALFORMED_REASONS) n += s.malformed[r];
-  return n;
-}
-
 /** Totals for the stop line. */
 export function describeLoss(s: CaptureStats): string {
   const lost = Math.max(s.kernelDrops, 0) + s.handoffDropped;
@@ -54,6 +48,15 @@ export function describeLoss(s: CaptureStats): string {
     `seq gaps ${s.seqGaps}${s.seqGapsExact ? '' : ' (filtered subscription: not all loss)'}, ` +
     `handoff drops ${s.handoffDropped}), ${malformedTotal(s)} malformed, ${s.filtered} filtered, ${s.acks} acks`
   );
+}
+
+/**
+ * One parseable line with every loss cause's total since start, from the same table as the
+ * cnproc.loss records and cnproc_loss_total: "loss: kernel_drops=0 seq_gaps=0 ...".
+ */
+export function describeLossTotals(s: TelemetrySnapshot): string {
+  const t = lossTotals(s);
+  return `loss: ${LOSS_CAUSES.map((c) => `${c.key}=${t[c.key]}`).join(' ')}`;
 }
 
 export function describeExport(kinds: { console: boolean; otlp: boolean }, url: string | null, protocol: string): string {

@@ -146,13 +146,15 @@ export function patternList(name: string, check: (patterns: string[]) => void): 
   );
 }
 
-/** A list of structured rules, checked with `check` (which throws a message naming rule and field). */
-export function ruleList(name: string, check: (rules: unknown[]) => void): string {
+/**
+ * A list of structured rules. Only the list itself is checked here: convict would print the whole
+ * list as the bad value, so each rule is checked by the key's `check` (the loader names the entry).
+ */
+export function ruleList(name: string): string {
   return register(
     name,
     (v) => {
       if (!Array.isArray(v)) throw new Error('must be a list of rules');
-      check(v);
     },
     (s) => {
       try {
@@ -161,5 +163,17 @@ export function ruleList(name: string, check: (rules: unknown[]) => void): strin
         return s;
       }
     },
+  );
+}
+
+/** A "key=value,key2=value2" string (OTEL_RESOURCE_ATTRIBUTES style), checked with `parse`. */
+export function keyValueList(name: string, parse: (text: string) => unknown): string {
+  return register(
+    name,
+    (v) => {
+      if (typeof v !== 'string') throw new Error('must be a string of key=value pairs separated by commas');
+      parse(v);
+    },
+    (s) => s,
   );
 }

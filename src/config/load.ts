@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import convict from 'convict';
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { type AgentConfig, schema } from './schema.js';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { ConfigError, describeValue, joinPath } from './errors.js';
+import { type AgentConfig, schema, sections } from './schema.js';
+import { leaves } from './section.js';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from './errors.js';
 
 export interface LoadOptions {
   /** Config file path (YAML, or JSON by its .json extension). */
@@ -25,8 +25,8 @@ export interface LoadOptions {
 
 interface ParsedFile {
   value: unknown;
-  /** Finds the line of a dotted key in the file, for messages. */
-  lineOf(path: string): number | null;
+  /** Finds the line of a key (and a path inside its value) in the file, for messages. */
+  lineOf(path: ReadonlyArray<string | number>): number | null;
 }
 
 function parseFile(file: string): ParsedFile {
@@ -53,12 +53,21 @@ function parseFile(file: string): ParsedFile {
   return { value: value ?? {}, lineOf: (path) => lineOfKey(doc, lines, path) };
 }
 
-function lineOfKey(doc: Document, lines: LineCounter, path: string): number | null {
+/** The line of the deepest node on `path` found in the file (a key, or an entry of a list). */
+function lineOfKey(doc: Document, lines: LineCounter, path: ReadonlyArray<string | number>): number | null {
   let node: unknown = doc.contents;
   let line: number | null = null;
-  for (const key of path.split('.')) {
+  for (const step of path) {
+    if (typeof step === 'number') {
+      if (!isSeq(node)) return line;
+      const item = node.items[step] as { range?: [number, number, number] } | undefined;
+      if (!item) return line;
+      if (item.range) line = lines.linePos(item.range[0]).line;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) return line;
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === step);
     if (!pair) return line;
     const range = isScalar(pair.key) ? pair.key.range : undefined;
     if (range) line = lines.linePos(range[0]).line;
@@ -98,18 +107,38 @@ export function loadConfig(opts: LoadOptions = {}): AgentConfig {
       }
     }
   }
+  const where = (path: ReadonlyArray<string | number>): string => {
+    const line = parsed && opts.file ? parsed.lineOf(path) : null;
+    return line !== null && opts.file ? `${opts.file}:${line}: ` : '';
+  };
+  const out: string[] = [];
+  const reported = new Set<string>();
   try {
     config.validate({ allowed: 'strict' });
   } catch (err) {
-    const lines = (err as Error).message.split('\n').filter((l) => l.trim() !== '');
-    const out = lines.map((l) => {
+    for (const l of (err as Error).message.split('\n')) {
+      if (l.trim() === '') continue;
       const key = keyOf(l);
-      const line = key && parsed && opts.file ? parsed.lineOf(key) : null;
-      const prefix = line !== null && opts.file ? `${opts.file}:${line}: ` : '';
-      return `${prefix}${describe(l)}`;
-    });
-    throw new ConfigError(out.join('\n'));
+      if (key) reported.add(key);
+      out.push(`${where(key ? key.split('.') : [])}${describe(l)}`);
+    }
   }
+  // Checks of structured values, on the keys convict found well-formed: their errors point at the
+  // entry inside the value (filter.rules[1].match.exitCode), its value and its own line.
+  for (const { key, leaf } of leaves(sections as never)) {
+    if (!leaf.check || reported.has(key)) continue;
+    try {
+      leaf.check(config.get(key as never));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const at = err.detail?.at ?? [];
+      const path = [...key.split('.'), ...at];
+      out.push(
+        `${where(path)}${joinPath(key, at)}: ${err.detail ? `${err.detail.problem}${describeValue(err.detail.value)}` : err.message}`,
+      );
+    }
+  }
+  if (out.length > 0) throw new ConfigError(out.join('\n'));
   return config.getProperties();
 }
 

@@ -72,6 +72,8 @@
  * runs no regular expression. When nothing is redacted, the input array itself is returned.
  */
 
+import { ConfigError } from '../config/errors.js';
+
 export const DEFAULT_REDACTION_MARKER = '<redacted>';
 
 export interface RedactorOptions {
@@ -522,12 +524,12 @@ export class Redactor {
         body = body.slice(4);
         flags += 'i';
       }
-      if (body === '') throw new Error(`redaction pattern ${JSON.stringify(source)} is empty`);
+      if (body === '') throw new ConfigError(`redaction pattern ${JSON.stringify(source)} is empty`);
       let re: RegExp;
       try {
         re = new RegExp(body, flags);
       } catch (err) {
-        throw new Error(`redaction pattern ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
+        throw new ConfigError(`redaction pattern ${JSON.stringify(source)} is not a valid regular expression: ${(err as Error).message}`);
       }
       this.user.push({ re, hasSecretGroup: body.includes('(?<secret>') });
     }

@@ -22,6 +22,7 @@
  * | exitCode | `nonzero`, or a list of codes | exit events: non-zero status / these exit codes |
  * | thread | true or false | the event is about a thread (fork/exit of a non-leader thread) |
  */
+import { ConfigError, describeValue, joinPath } from '../config/errors.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 
 export type Action = 'keep' | 'drop';
@@ -63,8 +64,18 @@ export interface CompiledRule {
   conditions: Condition[];
 }
 
-export class RuleError extends Error {
+/**
+ * A problem in one rule: `at` is the path inside `filter.rules` ([index, 'match', key]) and `value`
+ * the offending value there, so the loader can name the key, the value and its line in the file.
+ */
+export class RuleError extends ConfigError {
   override readonly name = 'RuleError';
+
+  /** `label` names the rule ("rule 2 (failures)"), `at` the path inside filter.rules. */
+  constructor(label: string, at: ReadonlyArray<string | number>, problem: string, value: unknown) {
+    const inside = joinPath('', at.slice(1)).replace(/^\./, '');
+    super(`${label}: ${inside === '' ? '' : `${inside}: `}${problem}${describeValue(value)}`, { at, value, problem });
+  }
 }
 
 /** Turns a glob into an anchored RegExp: `*` any run of characters, `?` one, `[...]` a class. */
@@ -92,8 +103,18 @@ function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [v];
 }
 
-function compileRegex(where: string, source: unknown): RegExp {
-  if (typeof source !== 'string' || source === '') throw new RuleError(`${where}: must be a regular expression (a non-empty string)`);
+/** Where a condition is: the rule's label for messages, and its path inside filter.rules. */
+interface Where {
+  label: string;
+  at: Array<string | number>;
+}
+
+function fail(w: Where, problem: string, value: unknown, at: Array<string | number> = w.at): never {
+  throw new RuleError(w.label, at, problem, value);
+}
+
+function compileRegex(w: Where, source: unknown): RegExp {
+  if (typeof source !== 'string' || source === '') fail(w, 'must be a regular expression (a non-empty string)', source);
   let flags = '';
   let src = source;
   if (src.startsWith('(?i)')) {
@@ -103,37 +124,44 @@ function compileRegex(where: string, source: unknown): RegExp {
   try {
     return new RegExp(src, flags);
   } catch (err) {
-    throw new RuleError(`${where}: "${source}" is not a valid regular expression: ${(err as Error).message}`);
+    return fail(w, `not a valid regular expression: ${(err as Error).message}`, source);
   }
 }
 
-function globs(where: string, v: unknown): RegExp[] {
-  return list(v).map((g) => {
-    if (typeof g !== 'string' || g === '') throw new RuleError(`${where}: must be a glob pattern or a list of them`);
+/** The path of entry i of a condition's value: the entry itself when the value is a list. */
+function entryAt(w: Where, v: unknown, i: number): Array<string | number> {
+  return Array.isArray(v) ? [...w.at, i] : w.at;
+}
+
+function globs(w: Where, v: unknown): RegExp[] {
+  return list(v).map((g, i) => {
+    if (typeof g !== 'string' || g === '') fail(w, 'must be a glob pattern or a list of them', g, entryAt(w, v, i));
     return globToRegExp(g);
   });
 }
 
-function idsAndNames(where: string, v: unknown): { ids: Set<number>; names: Set<string> } {
+function idsAndNames(w: Where, v: unknown): { ids: Set<number>; names: Set<string> } {
   const ids = new Set<number>();
   const names = new Set<string>();
-  for (const x of list(v)) {
+  const xs = list(v);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
     if (typeof x === 'number' && Number.isInteger(x) && x >= 0) ids.add(x);
     else if (typeof x === 'string' && /^\d+$/.test(x)) ids.add(Number(x));
     else if (typeof x === 'string' && x !== '') names.add(x);
-    else throw new RuleError(`${where}: ${JSON.stringify(x)} is not a name or a numeric id`);
+    else fail(w, 'is not a name or a numeric id', x, entryAt(w, v, i));
   }
   return { ids, names };
 }
 
-function compileCondition(where: string, key: MatchKey, v: unknown): Condition | EventType[] {
+function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | EventType[] {
   switch (key) {
     case 'events': {
       const types = list(v);
-      for (const t of types) {
-        if (!EVENT_TYPES.includes(t as EventType)) throw new RuleError(`${where}: "${String(t)}" is not one of: ${EVENT_TYPES.join(', ')}`);
-      }
-      if (types.length === 0) throw new RuleError(`${where}: must list at least one event type`);
+      types.forEach((t, i) => {
+        if (!EVENT_TYPES.includes(t as EventType)) fail(w, `must be one of: ${EVENT_TYPES.join(', ')}`, t, entryAt(w, v, i));
+      });
+      if (types.length === 0) fail(w, 'must list at least one event type', v);
       return types as EventType[];
     }
     case 'executable':
@@ -141,23 +169,23 @@ function compileCondition(where: string, key: MatchKey, v: unknown): Condition |
     case 'cgroup':
     case 'parent':
     case 'ancestor':
-      return { field: key, patterns: globs(where, v) };
+      return { field: key, patterns: globs(w, v) };
     case 'executableRegex':
-      return { field: 'executable', patterns: [compileRegex(where, v)] };
+      return { field: 'executable', patterns: [compileRegex(w, v)] };
     case 'argv':
-      return { field: 'argv', pattern: compileRegex(where, v) };
+      return { field: 'argv', pattern: compileRegex(w, v) };
     case 'user':
     case 'group':
-      return { field: key, ...idsAndNames(where, v) };
+      return { field: key, ...idsAndNames(w, v) };
     case 'loginUser': {
       if (v === 'human' || v === 'daemon') return { field: 'loginUser', human: v === 'human', ids: new Set(), names: new Set() };
-      return { field: 'loginUser', human: null, ...idsAndNames(where, v) };
+      return { field: 'loginUser', human: null, ...idsAndNames(w, v) };
     }
     case 'container': {
       if (typeof v === 'boolean') return { field: 'container', any: v, prefixes: [] };
-      const prefixes = list(v).map((p) => {
+      const prefixes = list(v).map((p, i) => {
         if (typeof p !== 'string' || !/^[0-9a-f]{1,64}$/.test(p))
-          throw new RuleError(`${where}: "${String(p)}" is not a container id (prefix of hex digits)`);
+          fail(w, 'is not a container id (prefix of hex digits)', p, entryAt(w, v, i));
         return p;
       });
       return { field: 'container', any: null, prefixes };
@@ -165,42 +193,47 @@ function compileCondition(where: string, key: MatchKey, v: unknown): Condition |
     case 'exitCode': {
       if (v === 'nonzero') return { field: 'exitCode', nonzero: true, codes: new Set() };
       const codes = new Set<number>();
-      for (const c of list(v)) {
+      const xs = list(v);
+      for (let i = 0; i < xs.length; i++) {
+        const c = xs[i];
         if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 255) {
-          throw new RuleError(`${where}: must be "nonzero" or exit codes from 0 to 255`);
+          fail(w, 'must be "nonzero" or exit codes from 0 to 255', c, entryAt(w, v, i));
         }
         codes.add(c);
       }
       return { field: 'exitCode', nonzero: false, codes };
     }
     case 'thread':
-      if (typeof v !== 'boolean') throw new RuleError(`${where}: must be true or false`);
+      if (typeof v !== 'boolean') fail(w, 'must be true or false', v);
       return { field: 'thread', value: v };
   }
 }
 
 /** Validates and compiles `filter.rules`. Throws RuleError naming the rule and the field. */
 export function compileRules(raw: unknown): CompiledRule[] {
-  if (!Array.isArray(raw)) throw new RuleError('must be a list of rules');
+  if (!Array.isArray(raw)) throw new RuleError('filter.rules', [], 'must be a list of rules', undefined);
   return raw.map((r, i) => {
     const label = `rule ${i + 1}`;
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RuleError(`${label}: must be a mapping with action and match`);
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RuleError(label, [i], 'must be a mapping with action and match', r);
     const rule = r as Record<string, unknown>;
     for (const k of Object.keys(rule)) {
-      if (!['name', 'action', 'match'].includes(k)) throw new RuleError(`${label}: unknown key "${k}" (allowed: name, action, match)`);
+      if (!['name', 'action', 'match'].includes(k))
+        throw new RuleError(label, [i, k], `unknown key "${k}" (allowed: name, action, match)`, rule[k]);
     }
     const name = rule.name === undefined ? label : String(rule.name);
     const where = rule.name === undefined ? label : `${label} (${name})`;
-    if (rule.action !== 'keep' && rule.action !== 'drop') throw new RuleError(`${where}: action must be keep or drop`);
+    if (rule.action !== 'keep' && rule.action !== 'drop')
+      throw new RuleError(where, [i, 'action'], 'action must be keep or drop', rule.action);
     const match = rule.match ?? {};
-    if (typeof match !== 'object' || Array.isArray(match)) throw new RuleError(`${where}: match must be a mapping of conditions`);
+    if (typeof match !== 'object' || Array.isArray(match))
+      throw new RuleError(where, [i, 'match'], 'match must be a mapping of conditions', match);
     let events: ReadonlySet<EventType> = new Set(EVENT_TYPES);
     const conditions: Condition[] = [];
     for (const [k, v] of Object.entries(match as Record<string, unknown>)) {
       if (!(MATCH_KEYS as readonly string[]).includes(k)) {
-        throw new RuleError(`${where}: unknown condition "${k}" (allowed: ${MATCH_KEYS.join(', ')})`);
+        throw new RuleError(where, [i, 'match', k], `unknown condition "${k}" (allowed: ${MATCH_KEYS.join(', ')})`, v);
       }
-      const c = compileCondition(`${where}: match.${k}`, k as MatchKey, v);
+      const c = compileCondition({ label: where, at: [i, 'match', k] }, k as MatchKey, v);
       if (Array.isArray(c)) events = new Set(c);
       else conditions.push(c);
     }

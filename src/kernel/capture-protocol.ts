@@ -1,14 +1,11 @@
 /**
  * Messages and shared state between the capture worker and the main thread.
  *
- * Batches travel as transferable ArrayBuffers (moved, not copied). Records inside a batch:
- *   u16 length | u8 flags (bit 0: truncated) | u8 attachments | datagram bytes | padding to 4
- * followed by that many /proc snapshot attachments (read by the worker at receipt):
- *   u8 file | u8 status | u16 0 | u32 length | bytes | padding to 4.
- * Measured with `npm run bench -- handoff` (docs/benchmarks.md): transferable batches of 1,024
- * move about 8.9 million records/s at 0.03 s of main-thread CPU per million; a SharedArrayBuffer
- * ring with Atomics.waitAsync moved 6.0 million/s at 0.09 s per million. Both are hundreds of times
- * the kernel's peak rate here, so the simpler and cheaper one wins.
+ * Batches travel as transferable ArrayBuffers (moved, not copied), in the record format of
+ * ./handoff-codec.ts. Measured with `npm run bench -- handoff` (docs/benchmarks.md): transferable
+ * batches of 1,024 move about 8.9 million records/s at 0.03 s of main-thread CPU per million; a
+ * SharedArrayBuffer ring with Atomics.waitAsync moved 6.0 million/s at 0.09 s per million. Both are
+ * hundreds of times the kernel's peak rate here, so the simpler and cheaper one wins.
  */
 import type { CaptureErrorCategory } from './errors.js';
 import type { SubscriptionMode } from './socket.js';
@@ -26,10 +23,6 @@ export const CTL_SHED = 4;
 /** The exec-only wakeup socket's fd (-1 when there is none), for the same emergency IGNORE. */
 export const CTL_WAKE_FD = 5;
 export const CTL_SLOTS = 6;
-
-export const RECORD_HEADER = 4;
-export const RECORD_TRUNCATED = 1;
-export const ATTACHMENT_HEADER = 8;
 
 export interface CaptureWorkerOptions {
   receiveBufferBytes: number;
@@ -104,6 +97,10 @@ export interface WorkerCounters {
   execSnapshotsLate: number;
   /** Snapshots read at a wakeup whose exec never came from the main socket (lost there, counted as kernel loss). */
   execSnapshotsUnclaimed: number;
+  /** Exec records flagged: their snapshot was read after a later exec of the same process. */
+  execSuperseded: number;
+  /** The same, found after the earlier exec's record had been handed over: counted, not flagged. */
+  execSupersededUnflagged: number;
   /** Kernel's drop count for this socket (/proc/net/netlink); -1 when unreadable. */
   netlinkDrops: number;
   /** Bytes queued in the socket at the last reading (/proc/net/netlink Rmem). */
@@ -125,6 +122,8 @@ export function zeroWorkerCounters(): WorkerCounters {
     execSnapshotsEarly: 0,
     execSnapshotsLate: 0,
     execSnapshotsUnclaimed: 0,
+    execSuperseded: 0,
+    execSupersededUnflagged: 0,
     netlinkDrops: -1,
     netlinkRmem: 0,
   };

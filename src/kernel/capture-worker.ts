@@ -8,7 +8,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Attachment, ProcFileReader } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
-  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -16,8 +15,6 @@ import {
   CTL_STOP,
   CTL_SUBSCRIBED,
   CTL_WAKE_FD,
-  RECORD_HEADER,
-  RECORD_TRUNCATED,
   type SubscriptionInfo,
   WAKEUP_EXEC_MIN_BUFFER,
   type WakeupMode,
@@ -25,10 +22,12 @@ import {
   type WorkerMessage,
   zeroWorkerCounters,
 } from './capture-protocol.js';
-import { checkDatagram } from './decode.js';
+import { checkDatagram, type MalformedReason } from './decode.js';
 import { noAckDiagnosis } from './diagnose.js';
 import { EarlySnapshots } from './early-snapshots.js';
 import { CaptureError, ERRNO, errnoName } from './errors.js';
+import { ExecReads, SUPERSEDED_HANDED_OVER } from './exec-reads.js';
+import { BatchEncoder, RECORD_HEADER, verdictOf } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
 import { SeqGapTracker } from './seq-gaps.js';
@@ -42,13 +41,10 @@ const control = new Int32Array(opts.control);
 const counters: WorkerCounters = zeroWorkerCounters();
 const seq = new SeqGapTracker();
 
-// Staging area for the batch being built; copied into an exact-size buffer on flush. Room for a
-// full batch of bare datagrams plus the largest /proc snapshots.
+// The batch being built; copied out at its exact size on flush. Room for a full batch of bare
+// datagrams plus the largest /proc snapshots.
 const maxRecord = RECORD_HEADER + 256;
-const staging = new Uint8Array(Math.max(opts.batchMaxEvents * maxRecord, 4 * opts.snapshot.maxBytes + 65_536, 1 << 20));
-const stagingView = new DataView(staging.buffer);
-let stagingUsed = 0;
-let stagingCount = 0;
+const batch = new BatchEncoder(Math.max(opts.batchMaxEvents * maxRecord, 4 * opts.snapshot.maxBytes + 65_536, 1 << 20));
 let stagingSince = 0;
 /** Set when a received datagram was our ack (what = NONE): its errno. */
 let ackErr: number | null = null;
@@ -77,19 +73,33 @@ function snapshot(): WorkerCounters {
 }
 
 function flush(): void {
-  if (stagingCount === 0) return;
-  const count = stagingCount;
+  if (batch.count === 0) return;
+  execReads.handOver();
+  const count = batch.count;
   if (Atomics.load(control, CTL_INFLIGHT) + count > opts.handoffMaxEvents) {
     // The main thread is too far behind: drop here, counted, rather than stop reading and let
     // the kernel's congested queue drop far more (see ../../docs/capture.md).
     counters.handoffDropped += count;
+    batch.reset();
   } else {
-    const buf = staging.slice(0, stagingUsed).buffer;
+    const buf = batch.take();
     Atomics.add(control, CTL_INFLIGHT, count);
     post({ type: 'batch', buf, count, counters: snapshot() }, [buf]);
   }
-  stagingUsed = 0;
-  stagingCount = 0;
+}
+
+/** Read times of the exec snapshots in flight, to flag one read after a later exec (./exec-reads.ts). */
+const execReads = new ExecReads();
+/** The exec snapshot just read by snapshotFor, registered once its record has an offset. */
+let pendingExec: { tgid: number; readNs: bigint } | null = null;
+
+/** An exec of `tgid` at `ktimeNs`: flags (or counts) the previous exec's record if its snapshot was read after it. */
+function checkSuperseded(tgid: number, ktimeNs: bigint): void {
+  const r = execReads.check(tgid, ktimeNs);
+  if (r >= 0) {
+    batch.flagSuperseded(r);
+    counters.execSuperseded++;
+  } else if (r === SUPERSEDED_HANDED_OVER) counters.execSupersededUnflagged++;
 }
 
 /** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
@@ -97,15 +107,19 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   if (!reader) return;
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
+    const tgid = data.getInt32(u + abi.U_PROCESS_TGID, true);
+    checkSuperseded(tgid, data.getBigUint64(off + abi.EV_TIMESTAMP, true));
     if (early !== null) {
       const got = early.take(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
       if (got !== undefined) {
-        for (const a of got) attachments.push(a);
+        for (const a of got.attachments) attachments.push(a);
+        pendingExec = { tgid, readNs: got.readNs };
         return;
       }
       counters.execSnapshotsLate++;
     }
-    reader.execSnapshot(data.getInt32(u + abi.U_PROCESS_TGID, true), attachments);
+    reader.execSnapshot(tgid, attachments);
+    pendingExec = { tgid, readNs: reader.programReadNs };
   } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork && Atomics.load(control, CTL_SHED) === 0) {
     const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
     const childTgid = data.getInt32(u + abi.U_FORK_CHILD_TGID, true);
@@ -113,13 +127,10 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   }
 }
 
-function recordSize(len: number): number {
-  let size = RECORD_HEADER + ((len + 3) & ~3);
-  for (const a of attachments) size += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
-  return size;
-}
-
-/** Copies a received batch into staging, tracking seq, spotting acks, attaching /proc snapshots. */
+/**
+ * Copies a received batch into the handoff batch, checking each datagram once (the verdict travels
+ * with it), tracking seq, spotting acks, attaching /proc snapshots.
+ */
 function take(b: RecvBatch): void {
   const { data, slot, lengths, truncated } = b;
   const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -128,10 +139,10 @@ function take(b: RecvBatch): void {
     counters.datagrams++;
     const off = i * slot;
     const len = lengths[i] as number;
-    const trunc = truncated[i] === 1;
     // Emptied only when used: setting an array's length goes through the V8 runtime, per datagram.
     if (attachments.length !== 0) attachments.length = 0;
-    if (!trunc && checkDatagram(data, off, len) === null) {
+    const bad: MalformedReason | null = truncated[i] === 1 ? 'truncated' : checkDatagram(data, off, len);
+    if (bad === null) {
       const cpu = data.getUint32(off + abi.EV_CPU, true);
       const what = data.getUint32(off + abi.EV_WHAT, true);
       if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
@@ -140,28 +151,14 @@ function take(b: RecvBatch): void {
       if (cpu !== abi.ACK_CPU) seq.observe(cpu, data.getUint32(off + abi.CN_SEQ, true));
       snapshotFor(data, off, what);
     }
-    const size = recordSize(len);
-    if (stagingUsed + size > staging.length) flush();
-    if (stagingCount === 0) stagingSince = performance.now();
-    let rec = stagingUsed;
-    stagingView.setUint16(rec, len, true);
-    staging[rec + 2] = trunc ? RECORD_TRUNCATED : 0;
-    staging[rec + 3] = attachments.length;
-    // A plain loop: a datagram is 76 bytes, and subarray + set would allocate a view per datagram.
-    const dst = rec + RECORD_HEADER;
-    for (let k = 0; k < len; k++) staging[dst + k] = src[off + k] as number;
-    rec += RECORD_HEADER + ((len + 3) & ~3);
-    for (const a of attachments) {
-      staging[rec] = a.file;
-      staging[rec + 1] = a.status;
-      stagingView.setUint16(rec + 2, 0, true);
-      stagingView.setUint32(rec + 4, a.bytes.length, true);
-      staging.set(a.bytes, rec + ATTACHMENT_HEADER);
-      rec += ATTACHMENT_HEADER + ((a.bytes.length + 3) & ~3);
+    if (!batch.fits(BatchEncoder.recordSize(len, attachments))) flush();
+    if (batch.count === 0) stagingSince = performance.now();
+    const rec = batch.add(src, off, len, verdictOf(bad), attachments);
+    if (pendingExec !== null) {
+      execReads.record(pendingExec.tgid, pendingExec.readNs, rec);
+      pendingExec = null;
     }
-    stagingUsed = rec;
-    stagingCount++;
-    if (stagingCount >= opts.batchMaxEvents) flush();
+    if (batch.count >= opts.batchMaxEvents) flush();
   }
 }
 
@@ -185,7 +182,7 @@ function takeWakeup(b: RecvBatch, store: EarlySnapshots): void {
     }
     const snap: Attachment[] = [];
     reader?.execSnapshot(data.getInt32(off + abi.EV_DATA + abi.U_PROCESS_TGID, true), snap);
-    store.put(cpu, seqNo, snap);
+    store.put(cpu, seqNo, snap, reader?.programReadNs ?? 0n);
   }
 }
 
@@ -368,7 +365,13 @@ function run(): void {
         got = receiveOnce(sock, true);
       }
       const now = performance.now();
-      if (stagingCount > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) flush();
+      if (batch.count > 0 && (!got || now - stagingSince >= opts.batchMaxDelayMs)) {
+        // Due by time while events keep coming: take what is queued already first. A process that
+        // exec'd again before its first exec's /proc read has that later exec in the queue now,
+        // and the first exec's record can still be flagged while it is in this batch.
+        if (got) receiveOnce(sock, false);
+        flush();
+      }
       if (now - lastStats >= opts.netlinkStatsIntervalMs) {
         lastStats = now;
         refreshNetlinkStats(sock);

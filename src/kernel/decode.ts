@@ -72,7 +72,15 @@ export function decodeDatagram(view: DataView, off: number, len: number, clock: 
   if (truncated) return { kind: 'malformed', reason: 'truncated' };
   const bad = checkDatagram(view, off, len);
   if (bad !== null) return { kind: 'malformed', reason: bad };
+  return decodeChecked(view, off, clock);
+}
 
+/**
+ * Decodes a datagram that {@link checkDatagram} has passed: the capture thread checks each
+ * datagram once and the handoff record carries the verdict (./handoff-codec.ts), so the main
+ * thread does not check it again.
+ */
+export function decodeChecked(view: DataView, off: number, clock: MonotonicToWall): ProcEvent | AckMessage {
   const what = view.getUint32(off + abi.EV_WHAT, true);
   const seq = view.getUint32(off + abi.CN_SEQ, true);
   const u = off + abi.EV_DATA;

@@ -11,8 +11,13 @@
  */
 import type { Attachment } from '../process/proc-files.js';
 
-interface Entry {
+export interface EarlySnapshot {
   attachments: Attachment[];
+  /** CLOCK_MONOTONIC ns when the read ended (comparable with event kernel times). */
+  readNs: bigint;
+}
+
+interface Entry extends EarlySnapshot {
   /** Drain number when it was stored. */
   drain: number;
 }
@@ -46,26 +51,26 @@ export class EarlySnapshots {
   }
 
   /** Keeps the snapshot of the exec (cpu, seq). */
-  put(cpu: number, seq: number, attachments: Attachment[]): void {
+  put(cpu: number, seq: number, attachments: Attachment[], readNs: bigint): void {
     if (this.entries.size >= this.maxEntries) {
       // Map iteration is insertion order: the first key is the oldest.
       const oldest = this.entries.keys().next().value as number;
       this.entries.delete(oldest);
       this.counters.expired++;
     }
-    this.entries.set(eventKey(cpu, seq), { attachments, drain: this.drain });
+    this.entries.set(eventKey(cpu, seq), { attachments, readNs, drain: this.drain });
     this.counters.stored++;
   }
 
   /** The snapshot of the exec (cpu, seq) if one was taken, removed from the store. */
-  take(cpu: number, seq: number): Attachment[] | undefined {
+  take(cpu: number, seq: number): EarlySnapshot | undefined {
     if (this.entries.size === 0) return undefined;
     const key = eventKey(cpu, seq);
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
     this.entries.delete(key);
     this.counters.matched++;
-    return e.attachments;
+    return e;
   }
 
   /** Marks the end of a drain of the main socket; forgets what waited `keepDrains` drains. */

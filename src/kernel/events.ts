@@ -71,6 +71,12 @@ export interface ForkEvent extends EventHeader {
 
 export interface ExecEvent extends EventHeader {
   kind: 'exec';
+  /**
+   * True when the /proc snapshot was read after a later exec of the same process (it execs twice
+   * before the capture thread reads /proc): executable, argv and ids then describe the later
+   * program, and the record says so (cnproc.exec.snapshot_superseded).
+   */
+  snapshotSuperseded?: boolean;
 }
 
 /** Real and effective uid after a change (setuid family). */

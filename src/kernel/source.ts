@@ -5,10 +5,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { captureDefaults, processDefaults } from '../config/defaults.js';
-import type { Attachment, ReadStatusValue } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
-  ATTACHMENT_HEADER,
   type CaptureWorkerOptions,
   CTL_FD,
   CTL_INFLIGHT,
@@ -17,8 +15,6 @@ import {
   CTL_STOP,
   CTL_SUBSCRIBED,
   CTL_WAKE_FD,
-  RECORD_HEADER,
-  RECORD_TRUNCATED,
   type SubscriptionInfo,
   type WakeupMode,
   type WorkerCounters,
@@ -26,9 +22,10 @@ import {
   zeroWorkerCounters,
 } from './capture-protocol.js';
 import { WallClock } from './clock.js';
-import { decodeDatagram, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
+import { decodeChecked, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
 import { CaptureError } from './errors.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES, type EventType, eventMask, type ProcEvent } from './events.js';
+import { BatchDecoder } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { sendMcast } from './socket.js';
 
@@ -90,6 +87,12 @@ export interface CaptureStats {
   seqGaps: number;
   /** True when seqGaps counts loss exactly (every type subscribed, or a legacy kernel). */
   seqGapsExact: boolean;
+  /**
+   * The seq gaps that arose while the subscription was exact: loss. Unlike `seqGapsExact ? seqGaps
+   * : 0` it never goes back, so a reload to a filtered subscription and back neither hides loss
+   * nor turns the filtered period's gaps into loss.
+   */
+  seqGapsLost: number;
   /** The kernel's own drop count for our socket (/proc/net/netlink); -1 if unreadable. */
   kernelDrops: number;
   /** Messages (events, and acks on 5.2+) the kernel generated while we listened, as far as seq tells: received + seq gaps. */
@@ -108,6 +111,11 @@ export interface CaptureStats {
     /** Read at a wakeup, but the main socket never had that exec (lost there: kernel loss). */
     snapshotsUnclaimed: number;
   };
+  /**
+   * Exec snapshots read after a later exec of the same process: `flagged` records carry
+   * cnproc.exec.snapshot_superseded; `unflagged` ones were found too late to flag (counted only).
+   */
+  execSuperseded: { flagged: number; unflagged: number };
 }
 
 function zeroMalformed(): Record<MalformedReason, number> {
@@ -137,6 +145,9 @@ export class ProcEventSource {
   private filtered = 0;
   private decoded = 0;
   private readonly malformed = zeroMalformed();
+  private seqGapsLost = 0;
+  private seqGapsSeen = 0;
+  private readonly decoder = new BatchDecoder();
   private stopping: Promise<CaptureStats> | null = null;
   private finished = false;
   private readonly ready: Promise<ProcEventSource>;
@@ -267,17 +278,29 @@ export class ProcEventSource {
     return this.info_;
   }
 
+  /** Takes the worker's counters; gaps found while the subscription is exact count as loss. */
+  private takeCounters(w: WorkerCounters): void {
+    const gaps = w.seqGaps - this.seqGapsSeen;
+    if (gaps > 0 && this.exactGaps()) this.seqGapsLost += gaps;
+    this.seqGapsSeen = w.seqGaps;
+    this.worker_ = w;
+  }
+
+  private exactGaps(): boolean {
+    return this.info_ !== null && this.info_.mask === abi.PROC_EVENT_ALL;
+  }
+
   private handle(msg: WorkerMessage): void {
     switch (msg.type) {
       case 'batch':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         this.decodeBatch(msg.buf, msg.count);
         break;
       case 'stats':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         break;
       case 'stopped':
-        this.worker_ = msg.counters;
+        this.takeCounters(msg.counters);
         this.finished = true;
         break;
       case 'error':
@@ -289,32 +312,23 @@ export class ProcEventSource {
   }
 
   private decodeBatch(buf: ArrayBuffer, count: number): void {
-    const view = new DataView(buf);
+    const r = this.decoder;
     const out: ProcEvent[] = [];
-    let off = 0;
-    for (let i = 0; i < count; i++) {
-      const len = view.getUint16(off, true);
-      const truncated = (view.getUint8(off + 2) & RECORD_TRUNCATED) !== 0;
-      const nAttach = view.getUint8(off + 3);
-      const m = decodeDatagram(view, off + RECORD_HEADER, len, this.clock, truncated);
-      off += RECORD_HEADER + ((len + 3) & ~3);
-      if (nAttach > 0) {
-        const snap: Attachment[] = [];
-        for (let k = 0; k < nAttach; k++) {
-          const alen = view.getUint32(off + 4, true);
-          const start = off + ATTACHMENT_HEADER;
-          snap.push({
-            file: view.getUint8(off),
-            status: view.getUint8(off + 1) as ReadStatusValue,
-            bytes: new Uint8Array(buf, start, alen),
-          });
-          off = start + ((alen + 3) & ~3);
-        }
-        if (m.kind !== 'malformed' && m.kind !== 'ack') m.procSnapshot = snap;
+    r.start(buf, count);
+    while (r.next()) {
+      // The capture thread checked the headers; its verdict is trusted, not re-checked.
+      if (r.malformed !== null) {
+        this.malformed[r.malformed]++;
+        continue;
       }
-      if (m.kind === 'malformed') this.malformed[m.reason]++;
-      else if (m.kind === 'ack') this.acks++;
-      else if (m.kind === 'unknown') {
+      const m = decodeChecked(r.view, r.dataOff, this.clock);
+      if (m.kind === 'ack') {
+        this.acks++;
+        continue;
+      }
+      if (r.attachments !== null) m.procSnapshot = r.attachments;
+      if (r.superseded && m.kind === 'exec') m.snapshotSuperseded = true;
+      if (m.kind === 'unknown') {
         this.unknown++;
         out.push(m);
       } else if (this.wanted(m)) out.push(m);
@@ -347,7 +361,8 @@ export class ProcEventSource {
       inFlight: w.datagrams - w.handoffDropped - this.decoded,
       enobufs: w.enobufs,
       seqGaps: w.seqGaps,
-      seqGapsExact: this.info_ !== null && this.info_.mask === abi.PROC_EVENT_ALL,
+      seqGapsExact: this.exactGaps(),
+      seqGapsLost: this.seqGapsLost,
       kernelDrops: w.netlinkDrops,
       generated: w.seqObserved + w.seqGaps,
       socketQueuedBytes: w.netlinkRmem,
@@ -358,6 +373,7 @@ export class ProcEventSource {
         snapshotsLate: w.execSnapshotsLate,
         snapshotsUnclaimed: w.execSnapshotsUnclaimed,
       },
+      execSuperseded: { flagged: w.execSuperseded, unflagged: w.execSupersededUnflagged },
     };
   }
 

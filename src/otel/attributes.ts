@@ -91,6 +91,12 @@ export const ATTRIBUTE_DOCS = {
     on: 'all',
     brief: '"field:reason" for every field the /proc read missed (gone, denied, empty, failed).',
   },
+  'cnproc.exec.snapshot_superseded': {
+    type: 'boolean',
+    on: 'exec',
+    brief:
+      'The /proc read came after a later exec of the same process: executable, argv and ids describe that later program, not this exec.',
+  },
   'process.exit.code': { type: 'int', on: 'exit', brief: 'Exit code (absent when killed by a signal).' },
   'process.exit.time': { type: 'string', on: 'exit', brief: 'Exit time, ISO 8601.' },
   'cnproc.exit.status': { type: 'int', on: 'exit', brief: 'Raw wait status.' },
@@ -206,6 +212,23 @@ export const ATTRIBUTE_DOCS = {
     on: 'cnproc.stats',
     brief: 'Records dropped by exporters (queue full, failed, timeout) since start.',
   },
+  // Totals since start of each cnproc.loss.* cause (src/telemetry/snapshot.ts LOSS_CAUSES): the sum
+  // of the cnproc.loss records so far, and the same as cnproc_loss_total{cause} and the stop summary.
+  'cnproc.stats.lost.kernel_drops': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.kernel_drops since start.' },
+  'cnproc.stats.lost.seq_gaps': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.seq_gaps since start.' },
+  'cnproc.stats.lost.handoff': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.handoff since start.' },
+  'cnproc.stats.lost.malformed': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.malformed since start.' },
+  'cnproc.stats.lost.export_queue_full': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief: 'Total of cnproc.loss.export_queue_full since start.',
+  },
+  'cnproc.stats.lost.export_failed': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.export_failed since start.' },
+  'cnproc.stats.lost.rate_limit': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.rate_limit since start.' },
+  'cnproc.stats.lost.priority': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.priority since start.' },
+  'cnproc.stats.lost.export_rejected': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.export_rejected since start.' },
+  'cnproc.stats.lost.spool_full': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.spool_full since start.' },
+  'cnproc.stats.lost.spool_corrupt': { type: 'int', on: 'cnproc.stats', brief: 'Total of cnproc.loss.spool_corrupt since start.' },
 } as const satisfies Record<string, AttrDoc>;
 
 export type AttrName = keyof typeof ATTRIBUTE_DOCS;
@@ -423,6 +446,9 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     case 'fork':
       a['process.parent_pid'] = e.parentTgid;
       a['cnproc.thread.is_thread'] = e.isThread;
+      break;
+    case 'exec':
+      if (e.snapshotSuperseded === true) a['cnproc.exec.snapshot_superseded'] = true;
       break;
     case 'exit':
       a['cnproc.thread.is_thread'] = e.isThread;

@@ -10,6 +10,7 @@ import { CompressionAlgorithm, OTLPExporterBase, type OTLPExporterNodeConfigBase
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { LogsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { ConfigError } from '../config/errors.js';
 import type { AgentConfig } from '../config/schema.js';
 import { FastProtobufLogsSerializer } from './fast-logs-serializer.js';
 import { parseKeyValueList } from './resource.js';
@@ -35,7 +36,8 @@ export class FastProtoLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
   }
 }
 
-export class ExporterConfigError extends Error {
+/** An exporter setting the operator must fix (endpoint, header file, certificate). */
+export class ExporterConfigError extends ConfigError {
   override readonly name = 'ExporterConfigError';
 }
 

@@ -41,7 +41,17 @@ export class Ladder {
   private aboveSince: number | null = null;
   private belowSince: number | null = null;
 
-  constructor(private readonly opts: LadderOptions = DEFAULT_LADDER) {}
+  private readonly opts: LadderOptions;
+
+  constructor(opts: LadderOptions = DEFAULT_LADDER) {
+    this.opts = { ...opts };
+  }
+
+  /** New dwell times (configuration reload); a climb or descent under way keeps its start time. */
+  setTiming(upMs: number, downMs: number): void {
+    this.opts.upMs = upMs;
+    this.opts.downMs = downMs;
+  }
 
   /** Feeds one pressure sample; returns the change it caused, if any. */
   update(pressure: number, nowMs: number): LadderChange | null {

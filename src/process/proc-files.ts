@@ -112,6 +112,12 @@ export class ProcFileReader {
   private readonly path: Uint8Array;
   private readonly rootLen: number;
   private readonly sys: ProcSys;
+  /**
+   * CLOCK_MONOTONIC ns (process.hrtime, the clock of the kernel's event times) when the last exec
+   * snapshot had read the files that say which program runs: cmdline and exe. An exec of the same
+   * process stamped before this may be what those files show (see kernel/exec-reads.ts).
+   */
+  programReadNs = 0n;
 
   /** `maxBytes`: the most read of any one file (cmdline beyond it is flagged truncated). */
   constructor(
@@ -176,11 +182,13 @@ export class ProcFileReader {
       for (const f of EXEC_FILES) out.push({ file: f.file, status, bytes: EMPTY });
       return;
     }
+    this.programReadNs = process.hrtime.bigint();
     let i = 0;
     for (; i < EXEC_FILES.length; i++) {
       const f = EXEC_FILES[i] as ExecFile;
       const a = f.link ? this.linkAt(dirfd, f.name, f.file) : this.readAt(dirfd, f.name, f.file, f.limit || this.maxBytes);
       out.push(a);
+      if (i === PROGRAM_FILES - 1) this.programReadNs = process.hrtime.bigint();
       // Reaped since the dirfd was opened: every other file fails the same way. (A zombie still
       // has its regular files, and exe alone can be gone then: only a regular file decides.)
       if (a.status === ReadStatus.gone && !f.link) break;
@@ -210,6 +218,9 @@ const EXEC_FILES: readonly ExecFile[] = [
   { file: ProcFile.loginuid, name: cstr('loginuid'), link: false, limit: 32 },
   { file: ProcFile.sessionid, name: cstr('sessionid'), link: false, limit: 32 },
 ];
+
+/** The first files of EXEC_FILES, which say which program runs (cmdline, exe). */
+const PROGRAM_FILES = 2;
 
 /** The files of an exec snapshot in the order they are read (and reported). */
 export const EXEC_FILE_ORDER: readonly number[] = EXEC_FILES.map((f) => f.file);

@@ -12,29 +12,11 @@ import type { Attributes, ObservableResult } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
-import type { DeliveryStats } from '../delivery/delivery.js';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
-import type { HrTime } from '../kernel/events.js';
-import type { CaptureStats } from '../kernel/source.js';
-import type { ProcessorStats } from '../otel/accounting-processor.js';
-import type { PressureStats } from '../pressure/pressure.js';
-import type { EnricherStats } from '../process/enricher.js';
 import { withUnitSuffixes } from './prometheus-names.js';
+import { LOSS_CAUSES, type TelemetrySnapshot } from './snapshot.js';
 
-export interface TelemetrySnapshot {
-  capture: CaptureStats;
-  process: EnricherStats;
-  /** Per exporter, named (console, otlp). */
-  exporters: Array<{ name: string; stats: ProcessorStats }>;
-  /** Records emitted and events dropped by the filter rules. */
-  emitted: number;
-  filtered: number;
-  lastEventTime: HrTime | null;
-  subscribed: boolean;
-  pressure: PressureStats;
-  /** The OTLP delivery loop and its store; null without OTLP. */
-  delivery?: DeliveryStats | null;
-}
+export type { TelemetrySnapshot } from './snapshot.js';
 
 export interface SelfTelemetryOptions {
   host: string;
@@ -66,8 +48,17 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     '{event}',
     (r, s) => {
       r.observe(Math.max(0, s.capture.kernelDrops), { cause: 'kernel_receive_queue' });
-      r.observe(s.capture.seqGapsExact ? s.capture.seqGaps : 0, { cause: 'kernel_sequence_gap' });
+      r.observe(s.capture.seqGapsLost, { cause: 'kernel_sequence_gap' });
       r.observe(s.capture.handoffDropped, { cause: 'handoff_full' });
+    },
+  ],
+  [
+    'cnproc.loss',
+    'counter',
+    'Everything lost, by cause, as the cnproc.loss records count it (events, or records after the export queue; spool_corrupt: batches)',
+    '1',
+    (r, s) => {
+      for (const c of LOSS_CAUSES) r.observe(c.total(s), { cause: c.key });
     },
   ],
   [
@@ -94,6 +85,16 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
       r.observe(w.snapshotsEarly, { read: 'wakeup' });
       r.observe(w.snapshotsLate, { read: 'drain' });
       r.observe(w.snapshotsUnclaimed, { read: 'unclaimed' });
+    },
+  ],
+  [
+    'cnproc.capture.exec_superseded',
+    'counter',
+    'Exec snapshots read after a later exec of the same process: records flagged cnproc.exec.snapshot_superseded, or found too late to flag',
+    '{exec}',
+    (r, s) => {
+      r.observe(s.capture.execSuperseded.flagged, { flagged: 'true' });
+      r.observe(s.capture.execSuperseded.unflagged, { flagged: 'false' });
     },
   ],
   [

@@ -10,14 +10,24 @@ export interface Logger {
   warn(msg: string): void;
   info(msg: string): void;
   debug(msg: string): void;
+  /** Changes the level while running (log.level is applied on reload). */
+  setLevel(level: LogLevel): void;
 }
 
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const max = RANK[level];
+  let max = RANK[level];
   const at =
     (l: LogLevel) =>
     (msg: string): void => {
       if (RANK[l] <= max) write(`cnproc-otel ${l}: ${msg}\n`);
     };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    setLevel: (l) => {
+      max = RANK[l];
+    },
+  };
 }

@@ -174,3 +174,80 @@ test('parseBytes', () => {
   assert.ok(Number.isNaN(parseBytes('64 parsecs')));
   assert.ok(Number.isNaN(parseBytes('-1')));
 });
+
+describe('errors inside a filter rule: the entry, its value, its line', () => {
+  test('block style: the key inside the rule, not the rules: line, and only its value', () => {
+    const f = file(
+      'rule-block.yaml',
+      [
+        'filter:',
+        '  rules:',
+        '    - name: execs',
+        '      action: keep',
+        '      match: { events: [exec] }',
+        '    - name: failures',
+        '      action: keep',
+        '      match:',
+        '        events: [exit]',
+        '        exitCode: 300',
+        '',
+      ].join('\n'),
+    );
+    const msg = configError(() => loadConfig({ file: f, env: {} }));
+    assert.equal(
+      msg,
+      `${f}:10: filter.rules[1].match.exitCode: must be "nonzero" or exit codes from 0 to 255: value was 300`,
+      'one line: file and line of exitCode, the path inside the rules, the value',
+    );
+  });
+
+  test('an entry of a list inside a flow-style rule', () => {
+    const f = file('rule-flow.yaml', 'filter:\n  rules:\n    - { action: keep }\n    - { action: drop, match: { user: [root, true] } }\n');
+    assert.match(
+      configError(() => loadConfig({ file: f, env: {} })),
+      /rule-flow\.yaml:4: filter\.rules\[1\]\.match\.user\[1\]: is not a name or a numeric id: value was true$/,
+    );
+  });
+
+  test('a bad action names the action key of that rule', () => {
+    const f = file('rule-action.yaml', 'filter:\n  rules:\n    - action: keep\n    - name: x\n      action: allow\n');
+    assert.match(
+      configError(() => loadConfig({ file: f, env: {} })),
+      /rule-action\.yaml:5: filter\.rules\[1\]\.action: action must be keep or drop: value was "allow"$/,
+    );
+  });
+
+  test('rules that are not a list: one convict message, no rule check on top', () => {
+    const msg = configError(() => loadConfig({ file: file('rule-notlist.yaml', 'filter:\n  rules: keep\n'), env: {} }));
+    assert.match(msg, /:2: filter\.rules: must be a list of rules/);
+    assert.equal(msg.split('\n').length, 1);
+  });
+
+  test('a rule error and another key error are both reported', () => {
+    const f = file('rule-two.yaml', 'console:\n  format: xml\nfilter:\n  rules:\n    - { action: nope }\n');
+    const msg = configError(() => loadConfig({ file: f, env: {} }));
+    assert.match(msg, /:2: console\.format: must be one of/);
+    assert.match(msg, /:5: filter\.rules\[0\]\.action: action must be keep or drop/);
+  });
+});
+
+test('bad resource attributes and OTLP headers are config errors at load, with key and line', () => {
+  const f = file('attrs.yaml', 'resource:\n  attributes: "team=a,oops"\n');
+  assert.match(
+    configError(() => loadConfig({ file: f, env: {} })),
+    /attrs\.yaml:2: resource\.attributes: resource attributes: "oops" is not key=value/,
+  );
+  assert.match(
+    configError(() => loadConfig({ env: { OTEL_EXPORTER_OTLP_HEADERS: 'a=%zz' } })),
+    /otlp\.headers: otlp\.headers: the value of "a" is not valid percent-encoding/,
+  );
+});
+
+test('every error class the agent treats as a configuration problem is a ConfigError', async () => {
+  const { RuleError } = await import('../../src/filter/rules.js');
+  const { ExporterConfigError } = await import('../../src/otel/otlp-exporter.js');
+  const { Redactor } = await import('../../src/filter/redact.js');
+  assert.ok(new RuleError('rule 1', [0], 'x', 1) instanceof ConfigError);
+  assert.ok(new ExporterConfigError('x') instanceof ConfigError);
+  assert.throws(() => new Redactor({ extraPatterns: ['('] }), ConfigError);
+});

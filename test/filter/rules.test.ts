@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileRules, globToRegExp } from '../../src/filter/rules.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { compileRules, globToRegExp, RuleError } from '../../src/filter/rules.js';
 
 test('globs: * spans directories, ? one character, classes, everything else literal', () => {
   assert.ok(globToRegExp('/usr/bin/*').test('/usr/bin/gcc'));
@@ -27,24 +28,57 @@ test('a valid rule set compiles', () => {
   assert.equal(c.events.size, 9);
 });
 
-const bad: Array<[string, unknown, RegExp]> = [
-  ['not a list', { action: 'keep' }, /must be a list of rules/],
-  ['rule not a mapping', ['keep'], /rule 1: must be a mapping/],
-  ['missing action', [{ match: {} }], /rule 1: action must be keep or drop/],
-  ['bad action', [{ name: 'x', action: 'allow' }], /rule 1 \(x\): action must be keep or drop/],
-  ['unknown rule key', [{ action: 'keep', when: {} }], /unknown key "when"/],
-  ['unknown condition', [{ action: 'keep', match: { exe: '/bin/sh' } }], /unknown condition "exe" \(allowed: events, executable/],
-  ['bad event type', [{ action: 'keep', match: { events: ['spawn'] } }], /match\.events: "spawn" is not one of/],
-  ['empty events', [{ action: 'keep', match: { events: [] } }], /at least one event type/],
-  ['bad regex', [{ action: 'keep', match: { argv: '(' } }], /match\.argv: "\(" is not a valid regular expression/],
-  ['empty glob', [{ action: 'keep', match: { executable: '' } }], /match\.executable: must be a glob/],
-  ['bad user', [{ action: 'keep', match: { user: [true] } }], /match\.user: true is not a name or a numeric id/],
-  ['bad container', [{ action: 'keep', match: { container: 'XYZ' } }], /"XYZ" is not a container id/],
-  ['bad exit code', [{ action: 'keep', match: { exitCode: 300 } }], /"nonzero" or exit codes from 0 to 255/],
-  ['bad thread', [{ action: 'keep', match: { thread: 'yes' } }], /match\.thread: must be true or false/],
+const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
+  ['not a list', { action: 'keep' }, /must be a list of rules/, []],
+  ['rule not a mapping', ['keep'], /rule 1: must be a mapping.*: value was "keep"/, [0]],
+  ['missing action', [{ match: {} }], /rule 1: action: action must be keep or drop$/, [0, 'action']],
+  ['bad action', [{ name: 'x', action: 'allow' }], /rule 1 \(x\): action: action must be keep or drop: value was "allow"/, [0, 'action']],
+  ['unknown rule key', [{ action: 'keep', when: {} }], /unknown key "when"/, [0, 'when']],
+  [
+    'unknown condition',
+    [{ action: 'keep', match: { exe: '/bin/sh' } }],
+    /unknown condition "exe" \(allowed: events, executable/,
+    [0, 'match', 'exe'],
+  ],
+  [
+    'bad event type',
+    [{ action: 'keep' }, { action: 'keep', match: { events: ['exec', 'spawn'] } }],
+    /rule 2: match\.events\[1\]: must be one of: fork, .*: value was "spawn"/,
+    [1, 'match', 'events', 1],
+  ],
+  ['empty events', [{ action: 'keep', match: { events: [] } }], /at least one event type/, [0, 'match', 'events']],
+  [
+    'bad regex',
+    [{ action: 'keep', match: { argv: '(' } }],
+    /match\.argv: not a valid regular expression.*: value was "\("/,
+    [0, 'match', 'argv'],
+  ],
+  ['empty glob', [{ action: 'keep', match: { executable: '' } }], /match\.executable: must be a glob/, [0, 'match', 'executable']],
+  [
+    'bad user',
+    [{ action: 'keep', match: { user: ['root', true] } }],
+    /match\.user\[1\]: is not a name or a numeric id: value was true/,
+    [0, 'match', 'user', 1],
+  ],
+  ['bad container', [{ action: 'keep', match: { container: 'XYZ' } }], /is not a container id.*value was "XYZ"/, [0, 'match', 'container']],
+  [
+    'bad exit code',
+    [{ action: 'keep', match: { exitCode: 300 } }],
+    /"nonzero" or exit codes from 0 to 255: value was 300/,
+    [0, 'match', 'exitCode'],
+  ],
+  ['bad thread', [{ action: 'keep', match: { thread: 'yes' } }], /match\.thread: must be true or false/, [0, 'match', 'thread']],
 ];
-for (const [name, rules, re] of bad) {
+for (const [name, rules, re, at] of bad) {
   test(`invalid: ${name}`, () => {
-    assert.throws(() => compileRules(rules), re);
+    assert.throws(
+      () => compileRules(rules),
+      (err: unknown) => {
+        assert.ok(err instanceof RuleError && err instanceof ConfigError, 'a RuleError is a ConfigError');
+        assert.match(err.message, re);
+        assert.deepEqual(err.detail?.at, at, 'the path of the offending entry inside filter.rules');
+        return true;
+      },
+    );
   });
 }

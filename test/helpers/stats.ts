@@ -2,6 +2,7 @@
  * Counter fixtures for tests of reports and records.
  */
 import type { CaptureStats } from '../../src/kernel/source.js';
+import type { TelemetrySnapshot } from '../../src/telemetry/snapshot.js';
 
 /** Capture counters, all zero unless overridden. */
 export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
@@ -17,10 +18,28 @@ export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
     enobufs: 0,
     seqGaps: 0,
     seqGapsExact: true,
+    seqGapsLost: 0,
     kernelDrops: 0,
     generated: 0,
     socketQueuedBytes: 0,
     wakeup: { execWakeups: 0, wakeupsLate: 0, snapshotsEarly: 0, snapshotsLate: 0, snapshotsUnclaimed: 0 },
+    execSuperseded: { flagged: 0, unflagged: 0 },
+    ...over,
+  };
+}
+
+/** A whole telemetry snapshot, all zero unless overridden. */
+export function telemetrySnapshot(over: Partial<TelemetrySnapshot> = {}): TelemetrySnapshot {
+  return {
+    capture: captureStats(),
+    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
+    exporters: [],
+    emitted: 0,
+    filtered: 0,
+    lastEventTime: null,
+    subscribed: true,
+    pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
+    delivery: null,
     ...over,
   };
 }

@@ -21,23 +21,25 @@ test('eventKey: distinct and exact for every cpu and the whole u32 seq range', (
 test('a snapshot is claimed once, by the same cpu and seq', () => {
   const s = new EarlySnapshots();
   const a = snap('curl');
-  s.put(1, 500, a);
+  s.put(1, 500, a, 7n);
   assert.equal(s.take(0, 500), undefined, 'another cpu');
   assert.equal(s.take(1, 501), undefined, 'another seq');
-  assert.equal(s.take(1, 500), a);
+  const got = s.take(1, 500);
+  assert.equal(got?.attachments, a);
+  assert.equal(got?.readNs, 7n, 'the read time travels with the snapshot');
   assert.equal(s.take(1, 500), undefined, 'claimed already');
   assert.deepEqual(s.counters, { stored: 1, matched: 1, expired: 0 });
 });
 
 test('unclaimed snapshots live through keepDrains drains, then are counted and forgotten', () => {
   const s = new EarlySnapshots(2, 100);
-  s.put(0, 1, snap('a'));
+  s.put(0, 1, snap('a'), 7n);
   s.drained(); // the main socket did not have it yet (queued to the wakeup socket first)
-  s.put(0, 2, snap('b'));
+  s.put(0, 2, snap('b'), 7n);
   assert.ok(s.take(0, 1), 'still there one drain later');
   s.drained();
   assert.equal(s.size, 1, 'seq 2 waits one drain');
-  s.put(0, 3, snap('c'));
+  s.put(0, 3, snap('c'), 7n);
   s.drained();
   assert.equal(s.size, 1, 'seq 2 (stored two drains ago) is gone, seq 3 is not yet');
   assert.equal(s.take(0, 2), undefined);
@@ -48,7 +50,7 @@ test('unclaimed snapshots live through keepDrains drains, then are counted and f
 
 test('never more than maxEntries: the oldest goes first, counted', () => {
   const s = new EarlySnapshots(2, 3);
-  for (let seq = 0; seq < 5; seq++) s.put(0, seq, snap(`p${seq}`));
+  for (let seq = 0; seq < 5; seq++) s.put(0, seq, snap(`p${seq}`), 7n);
   assert.equal(s.size, 3);
   assert.equal(s.take(0, 0), undefined);
   assert.equal(s.take(0, 1), undefined);

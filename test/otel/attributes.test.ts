@@ -8,7 +8,7 @@ import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import { isoNanos } from '../../src/util/time.js';
-import { captureStats } from '../helpers/stats.js';
+import { telemetrySnapshot } from '../helpers/stats.js';
 
 const NO_SECRETS_REDACT: MappingContext['redact'] = (argv) =>
   argv.includes('--password=hunter2')
@@ -94,7 +94,7 @@ const TYPE_OF: Record<string, (v: unknown) => boolean> = {
 
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
-  for (const e of events) {
+  for (const e of [...events, { ...hdr, kind: 'exec', snapshotSuperseded: true } as ProcEvent]) {
     const attrs = recordAttributes(enriched(e), EVENT_NAMES[e.kind], ctx);
     for (const [k, v] of Object.entries(attrs)) {
       const doc = (ATTRIBUTE_DOCS as Record<string, { type: string }>)[k];
@@ -114,14 +114,16 @@ test('every attribute emitted for every event kind is documented, with its docum
   );
 });
 
+test('an exec whose snapshot was read after a later exec says so; others do not carry the flag', () => {
+  const flagged = recordAttributes(enriched({ ...hdr, kind: 'exec', snapshotSuperseded: true }), 'process.exec', ctx);
+  assert.equal(flagged['cnproc.exec.snapshot_superseded'], true);
+  const plain = recordAttributes(enriched({ ...hdr, kind: 'exec' }), 'process.exec', ctx);
+  assert.equal(plain['cnproc.exec.snapshot_superseded'], undefined);
+});
+
 test('the agent’s own records carry only documented attributes of the documented types', async () => {
-  const { lossRecord, statsRecord, stormRecord } = await import('../../src/otel/agent-records.js');
-  const zero = {
-    capture: captureStats(),
-    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
-    exporters: [],
-    pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
-  };
+  const { lossRecord, statsRecord, stormRecord } = await import('../../src/telemetry/agent-records.js');
+  const zero = telemetrySnapshot();
   const more = {
     ...zero,
     capture: { ...zero.capture, kernelDrops: 5 },

@@ -49,6 +49,7 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     // Woken by every event (the default): the exec-only socket's counters exist and stay at 0.
     assert.match(text, /^cnproc_capture_exec_wakeups_total\{[^}]*\} 0$/m);
     assert.match(text, /^cnproc_capture_exec_snapshots_total\{[^}]*read="wakeup"[^}]*\} 0$/m);
+    assert.match(text, /^cnproc_capture_exec_superseded_total\{[^}]*flagged="false"[^}]*\} 0$/m);
     assert.match(text, /service_name="cnproc-otel"/, 'resource as target_info');
     assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'alive\n' });
     assert.equal((await get(`${base}/readyz`)).status, 200);

@@ -2,18 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchLedger } from '../../src/delivery/batch-store.js';
 import { type DeliveryStats, zeroDeliveryCounters } from '../../src/delivery/delivery.js';
-import { type AgentCounters, downtimeRecord, lossRecord } from '../../src/otel/agent-records.js';
-import { captureStats } from '../helpers/stats.js';
+import { downtimeRecord, lossRecord } from '../../src/telemetry/agent-records.js';
+import type { TelemetrySnapshot } from '../../src/telemetry/snapshot.js';
+import { captureStats, telemetrySnapshot } from '../helpers/stats.js';
 
-function counters(over: Partial<AgentCounters> = {}): AgentCounters {
-  return {
-    capture: captureStats(),
-    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 } as AgentCounters['process'],
-    exporters: [],
-    pressure: { level: 0, passed: 0, aggregated: 0, dropped: { rate_limit: 0, priority: 0 }, stormRecords: 0, transitions: 0 },
-    delivery: null,
-    ...over,
-  };
+function counters(over: Partial<TelemetrySnapshot> = {}): TelemetrySnapshot {
+  return telemetrySnapshot(over);
 }
 
 function delivery(over: Partial<DeliveryStats> = {}, store: Partial<DeliveryStats['store']> = {}): DeliveryStats {
@@ -30,6 +24,7 @@ test('each capture loss cause is named with its count, and counted in its attrib
       kernelDrops: 12,
       enobufs: 1,
       seqGaps: 12,
+      seqGapsLost: 12,
       handoffDropped: 5,
       malformed: { ...captureStats().malformed, cn_id: 2 },
     }),
