@@ -48,6 +48,8 @@ const batch = new BatchEncoder(Math.max(opts.batchMaxEvents * maxRecord, 4 * opt
 let stagingSince = 0;
 /** Set when a received datagram was our ack (what = NONE): its errno. */
 let ackErr: number | null = null;
+/** The ack field of the answer awaited (ProcConnectorSocket.expectedAck); -1: none awaited. */
+let expectedAck = -1;
 const reader = opts.snapshot.exec || opts.snapshot.fork ? new ProcFileReader(opts.snapshot.maxBytes) : null;
 const attachments: Attachment[] = [];
 /** Exec snapshots read at an exec wakeup, until the main socket's copy of the exec claims them ('exec' wakeups only). */
@@ -145,7 +147,10 @@ function take(b: RecvBatch): void {
     if (bad === null) {
       const cpu = data.getUint32(off + abi.EV_CPU, true);
       const what = data.getUint32(off + abi.EV_WHAT, true);
-      if (what === abi.PROC_EVENT_NONE) ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
+      // Only the answer to our own LISTEN (its ack field): other listeners' answers reach us too.
+      if (what === abi.PROC_EVENT_NONE && data.getUint32(off + abi.CN_ACK, true) === expectedAck) {
+        ackErr = data.getUint32(off + abi.EV_DATA + abi.U_ACK_ERR, true);
+      }
       // Since 5.2 acks (ours and other listeners') take a number from the per-CPU counter like
       // events; older kernels mark them cpu = -1 and leave the counter alone.
       if (cpu !== abi.ACK_CPU) seq.observe(cpu, data.getUint32(off + abi.CN_SEQ, true));
@@ -213,6 +218,7 @@ function receiveOnce(sock: ProcConnectorSocket, wait: boolean): boolean {
 /** Waits up to the ack timeout for an ack; events that arrive meanwhile are kept. */
 function awaitAck(sock: ProcConnectorSocket): number | null {
   ackErr = null;
+  expectedAck = sock.expectedAck;
   const deadline = performance.now() + opts.ackTimeoutMs;
   while (ackErr === null && performance.now() < deadline) receiveOnce(sock, true);
   return ackErr;

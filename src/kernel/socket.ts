@@ -3,6 +3,7 @@
  * and batched receive with recvmmsg into native memory. Synchronous and blocking by design: it runs
  * in the capture worker thread, never on the main event loop.
  */
+import { randomInt } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import * as abi from './abi.js';
 import { CaptureError, ERRNO, errnoName } from './errors.js';
@@ -16,7 +17,7 @@ export type SubscriptionMode =
   | 'legacy';
 
 /** Builds the LISTEN/IGNORE message: nlmsghdr + cn_msg + (op | proc_input). */
-export function buildMcastMessage(op: number, mask: number | null, seq: number): Uint8Array {
+export function buildMcastMessage(op: number, mask: number | null, seq: number, ack = 0): Uint8Array {
   const payload = mask === null ? abi.MCAST_OP_LEN : abi.PROC_INPUT_LEN;
   const total = abi.CN_DATA + payload;
   const buf = new Uint8Array(total);
@@ -29,7 +30,7 @@ export function buildMcastMessage(op: number, mask: number | null, seq: number):
   v.setUint32(abi.CN_IDX, abi.CN_IDX_PROC, true);
   v.setUint32(abi.CN_VAL, abi.CN_VAL_PROC, true);
   v.setUint32(abi.CN_SEQ, seq, true);
-  v.setUint32(abi.CN_ACK, 0, true);
+  v.setUint32(abi.CN_ACK, ack >>> 0, true);
   v.setUint16(abi.CN_LEN, payload, true);
   v.setUint32(abi.CN_DATA, op, true);
   if (mask !== null) v.setUint32(abi.CN_DATA + 4, mask >>> 0, true);
@@ -37,8 +38,8 @@ export function buildMcastMessage(op: number, mask: number | null, seq: number):
 }
 
 /** Sends LISTEN/IGNORE on an fd. Returns 0 or the errno. Safe from any thread (fds are per process). */
-export function sendMcast(c: Libc, fd: number, op: number, mask: number | null, seq: number): number {
-  const msg = buildMcastMessage(op, mask, seq);
+export function sendMcast(c: Libc, fd: number, op: number, mask: number | null, seq: number, ack = 0): number {
+  const msg = buildMcastMessage(op, mask, seq, ack);
   const n = c.send(fd, msg, msg.length, 0);
   return n === msg.length ? 0 : c.errno();
 }
@@ -60,6 +61,13 @@ export class ProcConnectorSocket {
   readonly portId: number;
   private readonly c: Libc;
   private seq = 0;
+  /**
+   * The ack field of our LISTEN/IGNORE. The kernel multicasts its answer to every listener with
+   * ack + 1 (since 5.2 it overwrites seq), so a random start makes our own answer recognisable:
+   * another agent subscribing at the same moment must not confirm a subscription the kernel
+   * ignored (a user namespace).
+   */
+  private ack = randomInt(1, 0x7fffffff);
   private closed = false;
 
   // recvmmsg ring in native memory: vlen slots of `slot` bytes, their iovecs and mmsghdrs.
@@ -150,8 +158,14 @@ export class ProcConnectorSocket {
 
   /** Sends LISTEN/IGNORE; `mask` null uses the legacy 4-byte form. Throws a CaptureError on failure. */
   sendOp(op: number, mask: number | null): void {
-    const err = sendMcast(this.c, this.fd, op, mask, ++this.seq);
+    this.ack = (this.ack + 1) >>> 0;
+    const err = sendMcast(this.c, this.fd, op, mask, ++this.seq, this.ack);
     if (err !== 0) throw socketError(op === abi.PROC_CN_MCAST_LISTEN ? 'send LISTEN' : 'send IGNORE', err);
+  }
+
+  /** The ack field the kernel's answer to our last LISTEN/IGNORE carries. */
+  get expectedAck(): number {
+    return (this.ack + 1) >>> 0;
   }
 
   /**

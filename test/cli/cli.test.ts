@@ -3,12 +3,14 @@
  * kernel (root).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { childPidOf, runCli, startCli } from '../helpers/cli.js';
+import * as abi from '../../src/kernel/abi.js';
+import { ProcConnectorSocket } from '../../src/kernel/socket.js';
+import { CLI, childPidOf, runCli, startCli } from '../helpers/cli.js';
 import { needsRoot, run, waitFor } from '../helpers/kernel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnproc-cli-'));
@@ -153,6 +155,32 @@ describe('cli: the running agent (real kernel)', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /boom/);
     assert.match(readFileSync(trace, 'utf8'), /\\x04\\x00\\x00\\x00\\x02\\x00\\x00\\x00"\], 40, 0, NULL, 0\) = 40/);
+  });
+
+  test("another listener's ack does not confirm a subscription the kernel ignored (user namespace, exit 69)", async (t) => {
+    if (!needsRoot(t)) return;
+    // A second listener in the host namespaces subscribes over and over: the kernel multicasts each
+    // answer to every listener, the namespaced agent included, which must not take it for its own.
+    const other = new ProcConnectorSocket(4);
+    const timer = setInterval(() => other.sendOp(abi.PROC_CN_MCAST_LISTEN, abi.PROC_EVENT_ALL), 20);
+    try {
+      const child = spawn('unshare', ['--user', '--map-root-user', process.execPath, CLI, '--metrics-port', '0'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      clearTimeout(killer);
+      assert.equal(code, 69, err);
+      assert.match(err, /runs in a user namespace/);
+    } finally {
+      clearInterval(timer);
+      other.sendOp(abi.PROC_CN_MCAST_IGNORE, null);
+      other.close();
+    }
   });
 
   test('clear errors outside the host namespaces (exit 69)', (t) => {

@@ -32,3 +32,11 @@ test('PROC_EVENT_ALL matches the kernel value', () => {
   assert.equal(abi.EV_WHAT, 36);
   assert.equal(abi.EV_TIMESTAMP, 44);
 });
+
+test('the ack field carries the nonce the kernel answers with + 1', () => {
+  const m = buildMcastMessage(abi.PROC_CN_MCAST_LISTEN, abi.PROC_EVENT_ALL, 3, 0xfffffff0);
+  const v = new DataView(m.buffer);
+  assert.equal(v.getUint32(abi.CN_SEQ, true), 3);
+  assert.equal(v.getUint32(abi.CN_ACK, true), 0xfffffff0);
+  assert.equal(new DataView(buildMcastMessage(abi.PROC_CN_MCAST_IGNORE, null, 1).buffer).getUint32(abi.CN_ACK, true), 0);
+});
