@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type Attachment, ProcFile, ReadStatus } from '../src/kernel/proc-files.js';
 import { Enricher } from '../src/process/enricher.js';
 import type { HostClock } from '../src/process/identity.js';
-import { type Attachment, ProcFile, ReadStatus } from '../src/process/proc-files.js';
 
 const CHILD = fileURLToPath(new URL('./enrich-child.js', import.meta.url));
 

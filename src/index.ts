@@ -4,7 +4,7 @@
  * {@link startProcessLogs} turns every Linux process event into an OpenTelemetry log record on a
  * LoggerProvider you own; {@link ProcEventSource} is the raw capture underneath (typed events).
  */
-export type { TraceRoot } from './config/schema.js';
+
 export type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
 export { SpoolError } from './delivery/batch-store.js';
 export { Delivery, type DeliveryOptions, type DeliveryStats } from './delivery/delivery.js';
@@ -36,8 +36,9 @@ export {
 export { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from './kernel/source.js';
 export { AccountingLogRecordProcessor, type ProcessorStats } from './otel/accounting-processor.js';
 export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
-export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './otel/process-logs.js';
 export { EVENT_NAMES } from './otel/record.js';
+export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './pipeline/pipeline.js';
 export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
+export type { TraceRoot } from './traces/config.js';
 export { ProcessTraces, type ProcessTracesOptions, type ProcessTracesStats } from './traces/process-traces.js';
 export { escapeBytes } from './util/escape.js';

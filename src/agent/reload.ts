@@ -60,8 +60,8 @@ function same(a: unknown, b: unknown): boolean {
 export function diffConfig(running: AgentConfig, next: AgentConfig): ReloadResult {
   const out: ReloadResult = { applied: [], restart: [] };
   for (const m of MODES) {
-    const a = (running[m.section] as Record<string, unknown>)[m.name];
-    const b = (next[m.section] as Record<string, unknown>)[m.name];
+    const a = (running[m.section] as unknown as Record<string, unknown>)[m.name];
+    const b = (next[m.section] as unknown as Record<string, unknown>)[m.name];
     if (!same(a, b)) (m.reload === 'live' ? out.applied : out.restart).push(m.key);
   }
   return out;
@@ -76,7 +76,9 @@ export function planReload(running: AgentConfig, next: AgentConfig): AppliedRelo
   const active = structuredClone(running);
   for (const key of diff.applied) {
     const [section, name] = key.split('.') as [Section, string];
-    (active[section] as Record<string, unknown>)[name] = structuredClone((next[section] as Record<string, unknown>)[name]);
+    (active[section] as unknown as Record<string, unknown>)[name] = structuredClone(
+      (next[section] as unknown as Record<string, unknown>)[name],
+    );
   }
   return { ...diff, active };
 }

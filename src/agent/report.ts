@@ -3,6 +3,7 @@
  */
 
 import { type DeliveryStats, spoolDroppedRecords } from '../delivery/delivery.js';
+import type { EventFilter } from '../filter/filter.js';
 import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES } from '../kernel/events.js';
@@ -92,4 +93,57 @@ export function deliveryAccounting(stored: number, d: DeliveryStats): string {
     `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${spoolDroppedRecords(d)} ` +
     `corrupt=${st.corrupt.records} left=${st.records}`
   );
+}
+
+export interface StopReportInput {
+  final: TelemetrySnapshot;
+  /** Processes were enriched (process.enrich): the process-table line is worth printing. */
+  enrich: boolean;
+  filter: Pick<EventFilter, 'rules' | 'stats'>;
+  spool: boolean;
+  flushed: boolean;
+  delivered: boolean;
+  /** Records the OTLP export processor handed to the store. */
+  otlpStored: number;
+}
+
+/** The summary at stop, one line each: loss, process table, the accounting, pressure, filter, exporters, delivery. */
+export function stopReport(r: StopReportInput): string[] {
+  const f = r.final;
+  const c = f.capture;
+  const ps = f.pressure;
+  const lines = [`stopped: ${describeLoss(c)}`, describeLossTotals(f)];
+  if (r.enrich) {
+    const es = f.process;
+    lines.push(
+      `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
+        `${c.execSuperseded.flagged} read after a later exec (flagged), ${c.execSuperseded.unflagged} found too late to flag`,
+    );
+  }
+  // One parseable line with the whole accounting (checked by the storm test).
+  lines.push(
+    `accounting: generated=${c.generated} kernel_lost=${Math.max(0, c.kernelDrops)} received=${c.delivered} ` +
+      `handoff_dropped=${c.handoffDropped} emitted=${f.emitted} filtered=${f.filtered} aggregated=${ps.aggregated} ` +
+      `rate_limited=${ps.dropped.rate_limit} priority_dropped=${ps.dropped.priority} storm_records=${ps.stormRecords}`,
+  );
+  lines.push(
+    `pressure: level ${ps.level}, ${ps.transitions} transitions; ${ps.aggregated} events in ${ps.stormRecords} storm records, dropped: rate limit ${ps.dropped.rate_limit}, priority ${ps.dropped.priority}`,
+  );
+  if (r.filter.rules.length > 0) {
+    const fs = r.filter.stats();
+    lines.push(
+      `filter: ${fs.kept} kept, ${fs.dropped} dropped; hits: ${fs.rules.map((x) => `${x.name} ${x.hits}`).join(', ')}, default ${fs.defaultHits}`,
+    );
+  }
+  for (const [i, { stats: p }] of f.exporters.entries()) {
+    const d = p.dropped;
+    lines.push(
+      `exporter ${i + 1}: ${p.exported} exported, dropped: queue full ${d.queue_full}, failed ${d.export_failed}, timeout ${d.export_timeout}, shutdown ${d.shutdown}; ${p.queued + p.inFlight} not sent${r.flushed ? '' : ' (flush deadline passed)'}`,
+    );
+  }
+  if (f.delivery) {
+    lines.push(describeDelivery(f.delivery, r.spool, r.delivered));
+    lines.push(deliveryAccounting(r.otlpStored, f.delivery));
+  }
+  return lines;
 }

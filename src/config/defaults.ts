@@ -1,22 +1,14 @@
 /**
- * Schema defaults for code that is used without a config file (the library API), so that every
- * default still lives only in the schema.
+ * Schema defaults for code that is used without a config file (tests, tools), from the sections
+ * themselves: no convict, no environment. Each module's own code takes its section's defaults from
+ * its config.ts directly.
  */
-import convict from 'convict';
-import { type AgentConfig, schema } from './schema.js';
+import { type AgentConfig, sections } from './schema.js';
+import { defaultsOf } from './section.js';
 
-let cached: AgentConfig | undefined;
-
-/** The schema's defaults, ignoring environment and CLI. */
+/** Every section's defaults, ignoring environment and CLI. A fresh copy each call. */
 export function schemaDefaults(): AgentConfig {
-  cached ??= convict(schema, { env: {}, args: [] }).getProperties();
-  return cached;
-}
-
-export function captureDefaults(): AgentConfig['capture'] {
-  return schemaDefaults().capture;
-}
-
-export function processDefaults(): AgentConfig['process'] {
-  return schemaDefaults().process;
+  const out: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(sections)) out[name] = defaultsOf(section as never);
+  return out as unknown as AgentConfig;
 }

@@ -2,17 +2,28 @@
  * Strict value formats for the convict schema. convict's built-ins coerce loosely from env and CLI
  * strings (parseInt("64MiB") is 64, any string but "false" is true); an agent that runs privileged
  * on every host must refuse such values instead of guessing.
+ *
+ * Declaring a format does not load convict: each module's config section (kernel/config.ts, ...)
+ * names its formats here, and only the loader (./load.ts) hands them to convict. So using a module
+ * as a library (the event source, say) never loads convict or the schema.
  */
-import convict from 'convict';
 
-const registered = new Set<string>();
+export interface Format {
+  name: string;
+  validate: (v: unknown) => void;
+  coerce: (v: string) => unknown;
+}
+
+const formats = new Map<string, Format>();
 
 function register(name: string, validate: (v: unknown) => void, coerce: (v: string) => unknown): string {
-  if (!registered.has(name)) {
-    convict.addFormat({ name, validate, coerce });
-    registered.add(name);
-  }
+  if (!formats.has(name)) formats.set(name, { name, validate, coerce });
   return name;
+}
+
+/** Every format declared so far, for the loader to register with convict. */
+export function declaredFormats(): Format[] {
+  return [...formats.values()];
 }
 
 const UNITS: Record<string, number> = {

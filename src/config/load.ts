@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, describeValue, joinPath } from './errors.js';
+import { declaredFormats } from './formats.js';
 import { type AgentConfig, schema, sections } from './schema.js';
 import { leaves } from './section.js';
 
@@ -86,8 +87,20 @@ function describe(message: string): string {
   return message.replace(/^configuration param '([^']+)' not declared in the schema/, "unknown key '$1'");
 }
 
+const registered = new Set<string>();
+
+/** Hands the formats the sections declared to convict (once each), before a schema uses them. */
+function registerFormats(): void {
+  for (const f of declaredFormats()) {
+    if (registered.has(f.name)) continue;
+    convict.addFormat(f);
+    registered.add(f.name);
+  }
+}
+
 /** Loads, merges and validates. Throws ConfigError. */
 export function loadConfig(opts: LoadOptions = {}): AgentConfig {
+  registerFormats();
   const config = convict(schema, { env: opts.env ?? process.env, args: opts.args ?? [] });
   let parsed: ParsedFile | null = null;
   if (opts.file) {

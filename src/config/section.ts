@@ -3,12 +3,23 @@
  * is applied while running (SIGHUP) or needs a restart. The reload derives its "applied" and
  * "needs a restart" lists from these markers, so a new section cannot be forgotten.
  */
-import type convict from 'convict';
 
 /** live: SIGHUP applies a change; restart: SIGHUP reports it as taking effect after a restart. */
 export type ReloadMode = 'live' | 'restart';
 
-export type ConfigLeaf<T> = convict.SchemaObj<T> & {
+/**
+ * One key as convict reads it (default, doc, format, env, arg, sensitive), spelled out here so
+ * that declaring a section does not reach convict, not even for its types.
+ */
+export interface ConfigLeaf<T> {
+  default: T;
+  doc: string;
+  /** A format name declared in ./formats.ts, or a check function. */
+  format: string | ((value: unknown) => void);
+  env?: string;
+  arg?: string;
+  /** Masked in --print-config and in error messages. */
+  sensitive?: boolean;
   /** Overrides the section's mode for this key (e.g. capture.events is live in a restart section). */
   reload?: ReloadMode;
   /**
@@ -16,7 +27,7 @@ export type ConfigLeaf<T> = convict.SchemaObj<T> & {
    * whose detail points inside the value, so the message names the entry, its value and its line.
    */
   check?: (value: T) => void;
-};
+}
 
 export interface ConfigSection<T> {
   reload: ReloadMode;
@@ -34,4 +45,14 @@ export function leaves(
     }
   }
   return out;
+}
+
+/**
+ * A section's defaults, straight from its keys (no convict, no environment): what a library user
+ * gets for an option left out. A copy, so callers may change it.
+ */
+export function defaultsOf<T>(section: ConfigSection<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, leaf] of Object.entries(section.keys)) out[k] = structuredClone((leaf as ConfigLeaf<unknown>).default);
+  return out as T;
 }

@@ -3,11 +3,12 @@
  * delivery loop → HTTP sender, plus restart continuity when there is a spool directory.
  */
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import type { AgentConfig } from '../config/schema.js';
+import type { OtlpConfig } from '../otel/config.js';
 import { FastProtobufLogsSerializer } from '../otel/fast-logs-serializer.js';
 import { ExporterConfigError, otlpHeaders, otlpTls, requireLogsUrl } from '../otel/otlp-exporter.js';
 import type { BatchStore } from './batch-store.js';
 import { SpoolError } from './batch-store.js';
+import type { DeliveryConfig } from './config.js';
 import { Continuity } from './continuity.js';
 import { Delivery, type DeliveryOptions } from './delivery.js';
 import { DiskSpool } from './disk-spool.js';
@@ -29,7 +30,7 @@ export interface OtlpDelivery {
  * endpoint, unreadable certificate or headers file, unusable or locked spool directory).
  */
 export function createOtlpDelivery(
-  config: AgentConfig,
+  config: { otlp: OtlpConfig; delivery: DeliveryConfig },
   opts: { version: string; bootId: string; hooks?: Omit<DeliveryOptions, 'backoff'> },
 ): OtlpDelivery {
   const otlp = config.otlp;

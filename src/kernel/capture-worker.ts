@@ -5,7 +5,6 @@
  * so this loop stays a plain copy of bytes and the socket is drained as fast as the kernel fills it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Attachment, ProcFileReader } from '../process/proc-files.js';
 import * as abi from './abi.js';
 import {
   type CaptureWorkerOptions,
@@ -30,6 +29,7 @@ import { ExecReads, SUPERSEDED_HANDED_OVER } from './exec-reads.js';
 import { BatchEncoder, RECORD_HEADER, verdictOf } from './handoff-codec.js';
 import { libc } from './libc.js';
 import { readNetlinkSocketStats } from './netlink-stats.js';
+import { type Attachment, ProcFile, ProcFileReader, ReadStatus } from './proc-files.js';
 import { SeqGapTracker } from './seq-gaps.js';
 import { ProcConnectorSocket, type RecvBatch, type SubscriptionMode } from './socket.js';
 
@@ -93,15 +93,31 @@ function flush(): void {
 /** Read times of the exec snapshots in flight, to flag one read after a later exec (./exec-reads.ts). */
 const execReads = new ExecReads();
 /** The exec snapshot just read by snapshotFor, registered once its record has an offset. */
-let pendingExec: { tgid: number; readNs: bigint } | null = null;
+let pendingExec: { tgid: number; readNs: bigint; exe: Uint8Array | null; cmdline: Uint8Array | null } | null = null;
 
-/** An exec of `tgid` at `ktimeNs`: flags (or counts) the previous exec's record if its snapshot was read after it. */
-function checkSuperseded(tgid: number, ktimeNs: bigint): void {
-  const r = execReads.check(tgid, ktimeNs);
+/** The bytes of one file of a snapshot, if it was read. */
+function fileBytes(snap: readonly Attachment[], file: number): Uint8Array | null {
+  for (let i = 0; i < snap.length; i++) {
+    const a = snap[i] as Attachment;
+    if (a.file === file) return a.status === ReadStatus.ok || a.status === ReadStatus.truncated ? a.bytes : null;
+  }
+  return null;
+}
+
+/**
+ * The exec of `tgid` at `ktimeNs` has its snapshot in `attachments`: flags (or counts) the
+ * previous exec's record if that one's snapshot shows this program (./exec-reads.ts), and keeps
+ * this one's for the next exec.
+ */
+function checkSuperseded(tgid: number, ktimeNs: bigint, readNs: bigint): void {
+  const exe = fileBytes(attachments, ProcFile.exe);
+  const cmdline = fileBytes(attachments, ProcFile.cmdline);
+  const r = execReads.check(tgid, ktimeNs, exe, cmdline);
   if (r >= 0) {
     batch.flagSuperseded(r);
     counters.execSuperseded++;
   } else if (r === SUPERSEDED_HANDED_OVER) counters.execSupersededUnflagged++;
+  pendingExec = { tgid, readNs, exe, cmdline };
 }
 
 /** Reads /proc for an exec (everything) or a process fork (stat) while the process still exists. */
@@ -110,18 +126,18 @@ function snapshotFor(data: DataView, off: number, what: number): void {
   const u = off + abi.EV_DATA;
   if (what === abi.PROC_EVENT_EXEC && opts.snapshot.exec) {
     const tgid = data.getInt32(u + abi.U_PROCESS_TGID, true);
-    checkSuperseded(tgid, data.getBigUint64(off + abi.EV_TIMESTAMP, true));
+    const ktimeNs = data.getBigUint64(off + abi.EV_TIMESTAMP, true);
     if (early !== null) {
       const got = early.take(data.getUint32(off + abi.EV_CPU, true), data.getUint32(off + abi.CN_SEQ, true));
       if (got !== undefined) {
         for (const a of got.attachments) attachments.push(a);
-        pendingExec = { tgid, readNs: got.readNs };
+        checkSuperseded(tgid, ktimeNs, got.readNs);
         return;
       }
       counters.execSnapshotsLate++;
     }
     reader.execSnapshot(tgid, attachments);
-    pendingExec = { tgid, readNs: reader.programReadNs };
+    checkSuperseded(tgid, ktimeNs, reader.programReadNs);
   } else if (what === abi.PROC_EVENT_FORK && opts.snapshot.fork && Atomics.load(control, CTL_SHED) === 0) {
     const childPid = data.getInt32(u + abi.U_FORK_CHILD_PID, true);
     const childTgid = data.getInt32(u + abi.U_FORK_CHILD_TGID, true);
@@ -160,7 +176,7 @@ function take(b: RecvBatch): void {
     if (batch.count === 0) stagingSince = performance.now();
     const rec = batch.add(src, off, len, verdictOf(bad), attachments);
     if (pendingExec !== null) {
-      execReads.record(pendingExec.tgid, pendingExec.readNs, rec);
+      execReads.record(pendingExec.tgid, pendingExec.readNs, rec, pendingExec.exe, pendingExec.cmdline);
       pendingExec = null;
     }
     if (batch.count >= opts.batchMaxEvents) flush();

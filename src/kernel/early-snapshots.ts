@@ -9,7 +9,7 @@
  * claims within `keepDrains` drains (the main socket lost that exec: counted there as kernel loss)
  * is discarded and counted here, and the store never holds more than `maxEntries`.
  */
-import type { Attachment } from '../process/proc-files.js';
+import type { Attachment } from './proc-files.js';
 
 export interface EarlySnapshot {
   attachments: Attachment[];

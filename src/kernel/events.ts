@@ -6,7 +6,7 @@
  * on `tgid` without a switch on the kind.
  */
 
-import type { Attachment } from '../process/proc-files.js';
+import type { HrTime } from '../util/time.js';
 import {
   PROC_EVENT_COMM,
   PROC_EVENT_COREDUMP,
@@ -18,9 +18,9 @@ import {
   PROC_EVENT_SID,
   PROC_EVENT_UID,
 } from './abi.js';
+import type { Attachment } from './proc-files.js';
 
-/** Wall-clock time as OpenTelemetry's HrTime: [seconds since the epoch, nanoseconds]. */
-export type HrTime = [number, number];
+export type { HrTime } from '../util/time.js';
 
 /** The event types a user can subscribe to, by name. */
 export const EVENT_TYPES = ['fork', 'exec', 'uid', 'gid', 'sid', 'ptrace', 'comm', 'coredump', 'exit'] as const;

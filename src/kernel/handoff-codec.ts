@@ -15,8 +15,9 @@
  *
  * Both sides are plain loops over reused objects: no closure or view is allocated per record.
  */
-import type { Attachment, ReadStatusValue } from '../process/proc-files.js';
+
 import { MALFORMED_REASONS, type MalformedReason } from './decode.js';
+import type { Attachment, ReadStatusValue } from './proc-files.js';
 
 export const RECORD_HEADER = 4;
 export const ATTACHMENT_HEADER = 8;

@@ -4,7 +4,7 @@
  * kernel gets IGNORE however the process ends.
  */
 import { Worker } from 'node:worker_threads';
-import { captureDefaults, processDefaults } from '../config/defaults.js';
+import { defaultsOf } from '../config/section.js';
 import * as abi from './abi.js';
 import {
   type CaptureWorkerOptions,
@@ -22,6 +22,7 @@ import {
   zeroWorkerCounters,
 } from './capture-protocol.js';
 import { WallClock } from './clock.js';
+import { captureSection, snapshotKeys } from './config.js';
 import { decodeChecked, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
 import { CaptureError } from './errors.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES, type EventType, eventMask, type ProcEvent } from './events.js';
@@ -125,6 +126,9 @@ function zeroMalformed(): Record<MalformedReason, number> {
 }
 
 const WORKER_URL = new URL('./capture-worker.js', import.meta.url);
+/** Defaults of the options, from the config section (kernel/config.ts). */
+const CAPTURE_DEFAULTS = defaultsOf(captureSection);
+const SNAPSHOT_DEFAULTS = defaultsOf({ reload: 'restart', keys: snapshotKeys });
 
 export class ProcEventSource {
   private readonly worker: Worker;
@@ -159,9 +163,9 @@ export class ProcEventSource {
     this.onError = opts.onError;
     this.wantMask = wantMask;
     this.nonzeroOnly = nonzeroOnly;
-    this.threads = opts.threads ?? captureDefaults().threads;
+    this.threads = opts.threads ?? CAPTURE_DEFAULTS.threads;
     this.allTypes = wantMask >>> 0 === eventMask(EVENT_TYPES);
-    this.clock = opts.clock ?? new WallClock(opts.clockRecalibrateMs ?? captureDefaults().clockRecalibrateMs);
+    this.clock = opts.clock ?? new WallClock(opts.clockRecalibrateMs ?? CAPTURE_DEFAULTS.clockRecalibrateMs);
     // Registered before the worker can subscribe, so no exit path leaves the kernel listener behind.
     process.on('exit', this.exitHook);
     this.worker = new Worker(WORKER_URL, { workerData: workerOpts, name: 'cnproc-capture' });
@@ -204,8 +208,8 @@ export class ProcEventSource {
    * {@link CaptureError} (category permission / unavailable / internal) when capture is impossible.
    */
   static start(opts: ProcEventSourceOptions): Promise<ProcEventSource> {
-    const d = captureDefaults();
-    const pd = processDefaults();
+    const d = CAPTURE_DEFAULTS;
+    const pd = SNAPSHOT_DEFAULTS;
     const types = opts.events ?? EVENT_TYPES;
     const nonzeroOnly = opts.exitNonzeroOnly ?? d.exitNonzeroOnly;
     const masks = subscriptionMasks(types, nonzeroOnly);

@@ -11,7 +11,7 @@ import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentel
 import { LogsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ConfigError } from '../config/errors.js';
-import type { AgentConfig } from '../config/schema.js';
+import type { OtlpConfig } from './config.js';
 import { FastProtobufLogsSerializer } from './fast-logs-serializer.js';
 import { parseKeyValueList } from './resource.js';
 
@@ -52,7 +52,7 @@ export function signalUrl(specific: string, base: string, signal: 'logs' | 'trac
 }
 
 /** The logs URL: otlp.logsEndpoint as is, else otlp.endpoint + /v1/logs; null if neither. */
-export function logsUrl(otlp: AgentConfig['otlp']): string | null {
+export function logsUrl(otlp: OtlpConfig): string | null {
   return signalUrl(otlp.logsEndpoint, otlp.endpoint, 'logs');
 }
 
@@ -77,7 +77,7 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-export function otlpHeaders(otlp: AgentConfig['otlp']): Record<string, string> {
+export function otlpHeaders(otlp: OtlpConfig): Record<string, string> {
   let headers: Record<string, string>;
   try {
     headers = parseKeyValueList(otlp.headers, 'otlp.headers');
@@ -99,7 +99,7 @@ export function otlpHeaders(otlp: AgentConfig['otlp']): Record<string, string> {
 }
 
 /** The logs URL, or a configuration error naming the settings that give one. */
-export function requireLogsUrl(otlp: AgentConfig['otlp']): string {
+export function requireLogsUrl(otlp: OtlpConfig): string {
   const url = logsUrl(otlp);
   if (!url)
     throw new ExporterConfigError(
@@ -109,7 +109,7 @@ export function requireLogsUrl(otlp: AgentConfig['otlp']): string {
 }
 
 /** TLS material from configuration (read now, so a missing file is a start-up error); verification is always on. */
-export function otlpTls(otlp: AgentConfig['otlp']): { ca?: Buffer; key?: Buffer; cert?: Buffer; rejectUnauthorized: true } {
+export function otlpTls(otlp: OtlpConfig): { ca?: Buffer; key?: Buffer; cert?: Buffer; rejectUnauthorized: true } {
   if ((otlp.clientKey === '') !== (otlp.clientCertificate === '')) {
     throw new ExporterConfigError('mTLS needs both otlp.clientKey and otlp.clientCertificate');
   }
@@ -124,7 +124,7 @@ export function otlpTls(otlp: AgentConfig['otlp']): { ca?: Buffer; key?: Buffer;
  * Options for the stock OTLP/HTTP exporters (logs, traces, metrics) from the otlp.* settings: one
  * place for headers, compression, timeout and verified TLS. Throws ExporterConfigError.
  */
-export function otlpExporterOptions(otlp: AgentConfig['otlp'], url: string): OTLPExporterNodeConfigBase {
+export function otlpExporterOptions(otlp: OtlpConfig, url: string): OTLPExporterNodeConfigBase {
   return {
     url,
     headers: otlpHeaders(otlp),
@@ -139,7 +139,7 @@ export function otlpExporterOptions(otlp: AgentConfig['otlp'], url: string): OTL
  * host programs that want a plain LogRecordExporter. The agent itself uses the spooling delivery
  * (src/delivery/otlp-delivery.ts).
  */
-export function createOtlpExporter(otlp: AgentConfig['otlp']): LogRecordExporter {
+export function createOtlpExporter(otlp: OtlpConfig): LogRecordExporter {
   const options = otlpExporterOptions(otlp, requireLogsUrl(otlp));
   return otlp.protocol === 'http/json' ? new JsonExporter(options) : new FastProtoLogExporter(options);
 }

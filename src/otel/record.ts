@@ -7,6 +7,9 @@ import type { HrTime, ProcEventKind } from '../kernel/events.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { type MappingContext, recordAttributes } from './attributes.js';
 
+/** Instrumentation scope of every record the agent makes. */
+export const SCOPE_NAME = 'cnproc-otel';
+
 /** EventName of each kind (no semantic convention names process lifecycle events). */
 export const EVENT_NAMES: Readonly<Record<ProcEventKind, string>> = {
   fork: 'process.fork',

@@ -3,9 +3,9 @@
  * One call per event, in kernel order; the result references immutable table entries.
  */
 import type { ProcEvent } from '../kernel/events.js';
+import type { Attachment } from '../kernel/proc-files.js';
 import type { HostClock } from './identity.js';
 import { type EnrichedEvent, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
-import type { Attachment } from './proc-files.js';
 import { applySnapshot } from './snapshot.js';
 import { ProcessTable } from './table.js';
 

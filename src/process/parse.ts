@@ -1,5 +1,5 @@
 /**
- * Parsers for the raw /proc/<pid>/* bytes read by proc-files.ts. Pure functions; each returns null
+ * Parsers for the raw /proc/<pid>/* bytes read by kernel/proc-files.ts. Pure functions; each returns null
  * (or an empty result) for input it cannot read rather than throwing.
  */
 import { escapeBytes } from '../util/escape.js';

@@ -3,9 +3,9 @@
  * (executable, argv, ids, container) when their later events arrive.
  */
 import { readdirSync } from 'node:fs';
+import { type Attachment, ProcFileReader } from '../kernel/proc-files.js';
 import type { HostClock } from './identity.js';
 import type { ProcessInfo } from './model.js';
-import { type Attachment, ProcFileReader } from './proc-files.js';
 import { applySnapshot } from './snapshot.js';
 
 export function scanProc(host: HostClock, maxBytes: number, procRoot = '/proc'): ProcessInfo[] {

@@ -1,15 +1,15 @@
 /**
- * Turns a raw /proc snapshot (proc-files.ts) into a ProcessInfo, on top of what was already known.
+ * Turns a raw /proc snapshot (kernel/proc-files.ts) into a ProcessInfo, on top of what was already known.
  * Every field the snapshot should have had but did not is named in `missing`, so a record can say
  * "cmdline: gone" instead of silently lacking it.
  */
 import type { HrTime } from '../kernel/events.js';
+import { type Attachment, ProcFile, ReadStatus } from '../kernel/proc-files.js';
 import { escapeBytes } from '../util/escape.js';
 import { cgroupIdentity } from './container.js';
 import { type HostClock, processEntityId, startTimeMs } from './identity.js';
 import { type ProcessInfo, UNSET_ID, unknownProcess } from './model.js';
 import { parseCgroup, parseCmdline, parseDecimal, parseStat, parseStatusIds } from './parse.js';
-import { type Attachment, ProcFile, ReadStatus } from './proc-files.js';
 
 const FILE_FIELD: Record<number, string> = {
   [ProcFile.stat]: 'stat',

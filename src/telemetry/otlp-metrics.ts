@@ -5,16 +5,17 @@
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { type MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { AgentConfig } from '../config/schema.js';
+import type { OtlpConfig } from '../otel/config.js';
 import { ExporterConfigError, otlpExporterOptions, signalUrl } from '../otel/otlp-exporter.js';
+import type { MetricsConfig } from './config.js';
 
 /** metrics.otlpEndpoint as is, else otlp.endpoint + /v1/metrics (the OTLP spec rule); null if neither. */
-export function metricsUrl(config: Pick<AgentConfig, 'otlp' | 'metrics'>): string | null {
+export function metricsUrl(config: { otlp: OtlpConfig; metrics: MetricsConfig }): string | null {
   return signalUrl(config.metrics.otlpEndpoint, config.otlp.endpoint, 'metrics');
 }
 
 /** A periodic OTLP reader; throws ExporterConfigError for a missing endpoint or unreadable TLS files. */
-export function createOtlpMetricReader(config: Pick<AgentConfig, 'otlp' | 'metrics'>): MetricReader {
+export function createOtlpMetricReader(config: { otlp: OtlpConfig; metrics: MetricsConfig }): MetricReader {
   const url = metricsUrl(config);
   if (!url)
     throw new ExporterConfigError(

@@ -3,7 +3,18 @@
  * logs' collector, and the lines the agent logs about it.
  */
 import type { Resource } from '@opentelemetry/resources';
-import type { AgentConfig } from '../config/schema.js';
+import type { BatchConfig, OtlpConfig } from '../otel/config.js';
+import type { ProcessConfig } from '../process/config.js';
+import type { TracesConfig } from './config.js';
+
+/** The sections the traces use: their own, and the OTLP connection and batching they share with the logs. */
+export interface TracesAgentConfig {
+  traces: TracesConfig;
+  otlp: OtlpConfig;
+  batch: BatchConfig;
+  process: ProcessConfig;
+}
+
 import type { MappingContext } from '../otel/attributes.js';
 import { ProcessTraces, type ProcessTracesStats } from './process-traces.js';
 import { createTraceExporter, tracesUrl } from './trace-exporter.js';
@@ -17,7 +28,7 @@ export interface AgentTracesDeps {
 }
 
 /** Throws ExporterConfigError (a configuration error) when the exporter cannot be built. */
-export function createAgentTraces(config: AgentConfig, deps: AgentTracesDeps): ProcessTraces {
+export function createAgentTraces(config: TracesAgentConfig, deps: AgentTracesDeps): ProcessTraces {
   const t = config.traces;
   return new ProcessTraces({
     exporter: createTraceExporter(config.otlp, t),
@@ -40,7 +51,7 @@ export function createAgentTraces(config: AgentConfig, deps: AgentTracesDeps): P
 }
 
 /** "traces: spans to <url> (http/protobuf), new trace at: session, parentless processes". */
-export function describeTraces(config: AgentConfig): string {
+export function describeTraces(config: TracesAgentConfig): string {
   const roots = config.traces.root.length > 0 ? `${config.traces.root.join(', ')} and ` : '';
   const warn = config.process.enrich ? '' : '; process.enrich is off, so no process has a span';
   return `traces: process spans to ${tracesUrl(config.otlp, config.traces)} (${config.otlp.protocol}); a trace begins at: ${roots}processes without a traced parent${warn}`;

@@ -14,14 +14,16 @@
 import type { Context } from '@opentelemetry/api';
 import { defaultResource, type Resource } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { schemaDefaults } from '../config/defaults.js';
-import type { TraceRoot } from '../config/schema.js';
+import { defaultsOf } from '../config/section.js';
 import type { HrTime } from '../kernel/events.js';
 import type { AccountingProcessorOptions, ProcessorStats } from '../otel/accounting-processor.js';
 import type { MappingContext } from '../otel/attributes.js';
-import { SCOPE_NAME } from '../otel/process-logs.js';
+import { batchSection } from '../otel/config.js';
+import { SCOPE_NAME } from '../otel/record.js';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
 import { UserDb } from '../process/users.js';
+import type { TraceRoot } from './config.js';
+import { tracesSection } from './config.js';
 import { type SpanOrigin, toReadableSpan } from './readable-span.js';
 import { compileRootRules } from './roots.js';
 import { AccountingSpanQueue } from './span-queue.js';
@@ -84,7 +86,7 @@ export class ProcessTraces {
   readonly traceContext: (x: EnrichedEvent) => Context | undefined;
 
   constructor(opts: ProcessTracesOptions) {
-    const d = schemaDefaults();
+    const d = { batch: defaultsOf(batchSection), traces: defaultsOf(tracesSection) };
     const users = opts.names ?? new UserDb();
     const origin: SpanOrigin = {
       resource: opts.resource ?? defaultResource(),

@@ -3,8 +3,9 @@
  * unknown parent) always begins one; the configured rules add more places. Pure functions of the
  * process entries, so the same process gets the same answer whenever it is asked (see ids.ts).
  */
-import type { TraceRoot } from '../config/schema.js';
+
 import type { ProcessInfo } from '../process/model.js';
+import type { TraceRoot } from './config.js';
 
 /** Why a span is the root of its trace: a configured rule, or `parent` (its parent is not traced). */
 export type RootReason = TraceRoot | 'parent';

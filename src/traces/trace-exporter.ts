@@ -6,16 +6,17 @@
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { AgentConfig } from '../config/schema.js';
+import type { OtlpConfig } from '../otel/config.js';
 import { ExporterConfigError, otlpExporterOptions, signalUrl } from '../otel/otlp-exporter.js';
+import type { TracesConfig } from './config.js';
 
 /** traces.endpoint as is, else otlp.endpoint + /v1/traces (the OTLP spec rule); null if neither. */
-export function tracesUrl(otlp: AgentConfig['otlp'], traces: AgentConfig['traces']): string | null {
+export function tracesUrl(otlp: OtlpConfig, traces: TracesConfig): string | null {
   return signalUrl(traces.endpoint, otlp.endpoint, 'traces');
 }
 
 /** Throws ExporterConfigError for a missing endpoint, an unreadable header file or certificate. */
-export function createTraceExporter(otlp: AgentConfig['otlp'], traces: AgentConfig['traces']): SpanExporter {
+export function createTraceExporter(otlp: OtlpConfig, traces: TracesConfig): SpanExporter {
   const url = tracesUrl(otlp, traces);
   if (!url)
     throw new ExporterConfigError(

@@ -1,7 +1,9 @@
 /**
  * The agent's own diagnostic log: one line per message on stderr, so stdout stays clean for events.
  */
-import type { LogLevel } from '../config/schema.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 

@@ -1,7 +1,9 @@
 /**
  * HrTime ([seconds, nanoseconds]) as text, without losing the nanoseconds.
  */
-import type { HrTime } from '../kernel/events.js';
+
+/** Wall-clock time as OpenTelemetry's HrTime: [seconds since the epoch, nanoseconds]. */
+export type HrTime = [number, number];
 
 /** ISO-8601 UTC with nanoseconds, e.g. 2026-11-26T01:23:45.123456789Z. */
 export function isoNanos(t: HrTime): string {

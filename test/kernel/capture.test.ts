@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
 import * as abi from '../../src/kernel/abi.js';
 import { MALFORMED_REASONS } from '../../src/kernel/decode.js';
 import type { ExitEvent, ProcEvent } from '../../src/kernel/events.js';
+import { type Attachment, ProcFile } from '../../src/kernel/proc-files.js';
 import type { CaptureStats } from '../../src/kernel/source.js';
-import { type Attachment, ProcFile } from '../../src/process/proc-files.js';
 import { type Capture, eventsOf, isRoot, needsRoot, run, startCapture, waitFor } from '../helpers/kernel.js';
 
 const open: Capture[] = [];

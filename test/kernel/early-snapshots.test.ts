@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EarlySnapshots, eventKey } from '../../src/kernel/early-snapshots.js';
-import { type Attachment, ProcFile, ReadStatus } from '../../src/process/proc-files.js';
+import { type Attachment, ProcFile, ReadStatus } from '../../src/kernel/proc-files.js';
 
 function snap(argv0: string): Attachment[] {
   return [{ file: ProcFile.cmdline, status: ReadStatus.ok, bytes: new TextEncoder().encode(`${argv0}\0`) }];

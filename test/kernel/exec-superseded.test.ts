@@ -6,20 +6,41 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { ExecEvent, ProcEvent } from '../../src/kernel/events.js';
-import { ExecReads, NOT_SUPERSEDED, SUPERSEDED_HANDED_OVER } from '../../src/kernel/exec-reads.js';
-import { ProcFile } from '../../src/process/proc-files.js';
+import { EXEC_SWITCH_WINDOW_NS, ExecReads, NOT_SUPERSEDED, SUPERSEDED_HANDED_OVER } from '../../src/kernel/exec-reads.js';
+import { ProcFile } from '../../src/kernel/proc-files.js';
 import { needsRoot, startCapture } from '../helpers/kernel.js';
+
+const SH = new TextEncoder().encode('/usr/bin/dash');
+const TRUE = new TextEncoder().encode('/usr/bin/true');
+const ARGV = new TextEncoder().encode('true\0');
 
 test('ExecReads: a later exec before the earlier read flags the staged record, or counts a handed-over one', () => {
   const r = new ExecReads();
-  r.record(100, 5_000n, 64);
-  assert.equal(r.check(100, 4_000n), 64, 'exec at 4000 < read at 5000: the record at offset 64 shows the later program');
-  assert.equal(r.check(100, 6_000n), NOT_SUPERSEDED, 'exec after the read: the earlier snapshot is its own');
-  assert.equal(r.check(200, 1n), NOT_SUPERSEDED, 'another process');
+  r.record(100, 5_000n, 64, SH, ARGV);
+  assert.equal(r.check(100, 4_000n, TRUE, ARGV), 64, 'exec at 4000 < read at 5000: the record at offset 64 may show the later program');
+  assert.equal(r.check(100, 6_000n, TRUE, ARGV), NOT_SUPERSEDED, 'exec after the read, another program: the earlier snapshot is its own');
+  assert.equal(r.check(200, 1n, TRUE, ARGV), NOT_SUPERSEDED, 'another process');
   r.handOver();
-  assert.equal(r.check(100, 4_000n), SUPERSEDED_HANDED_OVER, 'handed over: counted, no offset to flag');
+  assert.equal(r.check(100, 4_000n, TRUE, ARGV), SUPERSEDED_HANDED_OVER, 'handed over: counted, no offset to flag');
   r.handOver();
-  assert.equal(r.check(100, 4_000n), NOT_SUPERSEDED, 'two batches back: forgotten (bounded)');
+  assert.equal(r.check(100, 4_000n, TRUE, ARGV), NOT_SUPERSEDED, 'two batches back: forgotten (bounded)');
+});
+
+test('ExecReads: the earlier snapshot read the later program (stamped after the read): its bytes tell', () => {
+  const r = new ExecReads();
+  // exec switches the executable before the kernel stamps the event: a read in between shows
+  // true with a stamp later than the read.
+  r.record(100, 5_000n, 8, TRUE, ARGV);
+  assert.equal(r.check(100, 6_000n, TRUE, ARGV), 8);
+  r.record(101, 5_000n, 16, TRUE, ARGV);
+  assert.equal(r.check(101, 6_000n, TRUE, new TextEncoder().encode('true\0-v\0')), NOT_SUPERSEDED, 'other arguments: its own');
+  r.record(102, 5_000n, 24, null, null);
+  assert.equal(r.check(102, 6_000n, null, null), NOT_SUPERSEDED, 'the earlier read got nothing: nothing to vouch for');
+  // The later program was gone before its own read: a read just before its stamp may have seen it.
+  r.record(103, 5_000n, 32, SH, ARGV);
+  assert.equal(r.check(103, 5_000n + EXEC_SWITCH_WINDOW_NS - 1n, null, null), 32);
+  r.record(104, 5_000n, 40, SH, ARGV);
+  assert.equal(r.check(104, 5_000n + EXEC_SWITCH_WINDOW_NS, null, null), NOT_SUPERSEDED, 'stamped well after the read');
 });
 
 function exeOf(e: ProcEvent): string | null {
@@ -29,19 +50,19 @@ function exeOf(e: ProcEvent): string | null {
 
 test('double exec under load: every exec record that shows the later program is flagged, and only such execs are', async (t) => {
   if (!needsRoot(t)) return;
-  // A capture thread at nice 19 behind CPU hogs reads /proc late, so sh is often replaced by true first.
   const cap = await startCapture(t, { events: ['exec'], threadNice: 19, snapshot: { exec: true, fork: false, maxBytes: 4096 } });
   if (!cap) return;
-  const hogs = [0, 1].map(() => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  // Bursts of simultaneous `sh -c 'exec true'`: the capture thread reads one exec's /proc after
+  // another, so the later ones in a burst are read after their sh has become true.
   const pids: number[] = [];
-  try {
-    for (let i = 0; i < 150; i++) {
+  for (let round = 0; round < 4; round++) {
+    const exits: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 40; i++) {
       const child = spawn('/bin/sh', ['-c', 'exec /usr/bin/true'], { stdio: 'ignore' });
       pids.push(child.pid as number);
-      await new Promise((r) => child.on('exit', r));
+      exits.push(new Promise((r) => child.on('exit', r)));
     }
-  } finally {
-    for (const h of hogs) h.kill('SIGKILL');
+    await Promise.all(exits);
   }
   await new Promise((r) => setTimeout(r, 300));
   const stats = (await cap.source.stop()).execSuperseded;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as abi from '../../src/kernel/abi.js';
 import { checkDatagram, decodeChecked, decodeDatagram, MALFORMED_REASONS, type MalformedReason } from '../../src/kernel/decode.js';
 import { BatchDecoder, BatchEncoder, RECORD_HEADER, VERDICT_OK, verdictOf } from '../../src/kernel/handoff-codec.js';
-import type { Attachment } from '../../src/process/proc-files.js';
+import type { Attachment } from '../../src/kernel/proc-files.js';
 import { datagram, fixedClock, viewOf } from '../helpers/datagrams.js';
 
 interface Rec {

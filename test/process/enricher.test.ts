@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProcEvent } from '../../src/kernel/events.js';
+import { type Attachment, EXEC_FILE_ORDER, ProcFile, ReadStatus } from '../../src/kernel/proc-files.js';
 import { Enricher } from '../../src/process/enricher.js';
 import { type HostClock, processEntityId } from '../../src/process/identity.js';
-import { type Attachment, EXEC_FILE_ORDER, ProcFile, ReadStatus } from '../../src/process/proc-files.js';
 
 const host: HostClock = { bootId: '11111111-2222-3333-4444-555555555555', bootTimeS: 1_795_000_000, ticksPerSecond: 100 };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { schemaDefaults } from '../../src/config/defaults.js';
-import type { AgentConfig, OtlpProtocol } from '../../src/config/schema.js';
+import type { AgentConfig } from '../../src/config/schema.js';
+import type { OtlpProtocol } from '../../src/otel/config.js';
 import { ExporterConfigError } from '../../src/otel/otlp-exporter.js';
 import { ProcessTraces } from '../../src/traces/process-traces.js';
 import { createTraceExporter, tracesUrl } from '../../src/traces/trace-exporter.js';

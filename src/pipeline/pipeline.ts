@@ -1,6 +1,16 @@
 /**
- * The library entry point for embedding: process events as log records on a LoggerProvider the
- * host program owns (its own resource, processors and exporters), or on the agent's own.
+ * The pipeline: the one place that knows the order of the stages and joins them.
+ *
+ *   source (kernel/) → process model (process/) → filter (filter/) → pressure (pressure/)
+ *     → records (otel/) → delivery (the LoggerProvider's processors: otel/ exporters, delivery/)
+ *
+ * Each stage knows only the interface of the next one's input; none imports the pipeline, and
+ * none imports a stage after it (docs/architecture.md, enforced by `npm run lint:deps`). The loop
+ * below is the whole join: one plain pass per batch, no closure per event.
+ *
+ * It is also the library entry point for embedding: process events as log records on a
+ * LoggerProvider the host program owns (its own resource, processors and exporters), or on the
+ * agent's own.
  *
  * ```ts
  * const logs = await startProcessLogs({ loggerProvider, events: ['exec', 'exit'] });
@@ -10,20 +20,21 @@
  */
 import type { Context } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/api-logs';
-import { processDefaults } from '../config/defaults.js';
+import { defaultsOf } from '../config/section.js';
 import type { EventFilter } from '../filter/filter.js';
 import type { HrTime, ProcEvent } from '../kernel/events.js';
 import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
+import type { MappingContext } from '../otel/attributes.js';
+import { SCOPE_NAME, toLogRecord } from '../otel/record.js';
 import { PASS, type PressureStage } from '../pressure/pressure.js';
+import { processSection } from '../process/config.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
 import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { scanProc } from '../process/seed.js';
 import { UserDb } from '../process/users.js';
-import type { MappingContext } from './attributes.js';
-import { toLogRecord } from './record.js';
 
-export const SCOPE_NAME = 'cnproc-otel';
+export { SCOPE_NAME };
 
 export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEvents'> {
   /** Where records go: the host program's provider (anything implementing the API's LoggerProvider). */
@@ -89,7 +100,7 @@ function nowHrTime(): HrTime {
 }
 
 export async function startProcessLogs(opts: ProcessLogsOptions): Promise<ProcessLogs> {
-  const pd = processDefaults();
+  const pd = defaultsOf(processSection);
   const enrich = opts.enrich ?? pd.enrich;
   const host = readHostClock();
   const users = opts.names ?? new UserDb();
@@ -120,18 +131,24 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     batch.length = 0;
     if (events.length > 0) lastEventTime = (events[events.length - 1] as ProcEvent).time;
     for (let i = 0; i < events.length; i++) {
+      // 1. source: a decoded event, in kernel order per CPU.
       const e = events[i] as ProcEvent;
       if (firstSeq[e.cpu] === undefined) firstSeq[e.cpu] = e.seq;
       lastSeq[e.cpu] = e.seq;
+      // 2. process model: the table follows every event, kept or not.
       const x: EnrichedEvent = enrich
         ? enricher.enrich(e, e.procSnapshot)
         : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
+      // Process spans (traces) are built from every event too, before anything is dropped.
       const traceCtx = opts.traceContext?.(x);
+      // 3. filter: the rules (counted by the filter per rule, here in total).
       if (filter !== null && !filter.keep(x)) {
         filtered++;
         continue;
       }
+      // 4. pressure: rate limits, storm aggregation, priority drops (each counted by the stage).
       if (pressure !== undefined && pressure.decide(x, nowMs) !== PASS) continue;
+      // 5. records; 6. delivery is the provider's processors, from emit on.
       const record = toLogRecord(x, ctx, observed);
       if (traceCtx !== undefined) record.context = traceCtx;
       logger.emit(record);

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type Attachment, ProcFile, ProcFileReader, ReadStatus } from '../../src/process/proc-files.js';
+import { type Attachment, ProcFile, ProcFileReader, ReadStatus } from '../../src/kernel/proc-files.js';
 
 const dec = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 const byFile = (out: Attachment[]): Map<number, Attachment> => new Map(out.map((a) => [a.file, a]));
