@@ -26,6 +26,7 @@ import { Reloader } from './reloader.js';
 import { describeExport, describeSubscription, stopReport } from './report.js';
 import { teardown } from './shutdown.js';
 import { installSignals } from './signals.js';
+import { stopDocument, writeStopDocument } from './stop-document.js';
 import { type Wiring, wire } from './wiring.js';
 
 export { exporterKinds } from './wiring.js';
@@ -169,7 +170,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       exportTimeoutMs: config.batch.exportTimeoutMs,
       stopTimeoutMs: config.delivery.stopTimeoutMs,
       report: ({ flushed, delivered }) => {
-        const lines = stopReport({
+        const input = {
           final: snapshot(),
           enrich: config.process.enrich,
           filter: reloader.policy.filter,
@@ -177,8 +178,15 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
           flushed,
           delivered,
           otlpStored: w.otlpProcessor?.stats().exported ?? 0,
-        });
-        for (const line of lines) log.info(line);
+        };
+        for (const line of stopReport(input)) log.info(line);
+        if (config.log.reportFile) {
+          try {
+            writeStopDocument(config.log.reportFile, stopDocument(input));
+          } catch (err) {
+            log.error(`log.reportFile: cannot write ${config.log.reportFile}: ${(err as Error).message}`);
+          }
+        }
       },
     },
   );

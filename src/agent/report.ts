@@ -1,5 +1,6 @@
 /**
- * Human-readable lines about the subscription and about loss, for the agent's log.
+ * Human-readable lines about the subscription and about loss, for the agent's log; the stop
+ * summary's accounting comes from the same functions as the stop document (./stop-document.ts).
  */
 
 import { type DeliveryStats, spoolDroppedRecords } from '../delivery/delivery.js';
@@ -83,16 +84,53 @@ export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: bool
 }
 
 /**
- * One parseable line with the delivery identity (records): stored (by the export processor) +
- * found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + left.
+ * The delivery identity (records): stored (by the export processor) + found_at_start = delivered +
+ * rejected + partially_rejected + spool_dropped + corrupt + left.
  */
-export function deliveryAccounting(stored: number, d: DeliveryStats): string {
+export function deliveryAccountingOf(stored: number, d: DeliveryStats): Record<string, number> {
   const st = d.store;
-  return (
-    `delivery accounting: stored=${stored} found_at_start=${st.foundAtOpen.records} delivered=${d.delivered} ` +
-    `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${spoolDroppedRecords(d)} ` +
-    `corrupt=${st.corrupt.records} left=${st.records}`
-  );
+  return {
+    stored,
+    found_at_start: st.foundAtOpen.records,
+    delivered: d.delivered,
+    rejected: d.rejected,
+    partially_rejected: d.partiallyRejected,
+    spool_dropped: spoolDroppedRecords(d),
+    corrupt: st.corrupt.records,
+    left: st.records,
+  };
+}
+
+/**
+ * The event identity, kernel to records: generated = kernel_lost + received; received =
+ * handoff_dropped + emitted + filtered + aggregated + rate_limited + priority_dropped.
+ */
+export function eventAccountingOf(f: TelemetrySnapshot): Record<string, number> {
+  const c = f.capture;
+  const ps = f.pressure;
+  return {
+    generated: c.generated,
+    kernel_lost: Math.max(0, c.kernelDrops),
+    received: c.delivered,
+    handoff_dropped: c.handoffDropped,
+    emitted: f.emitted,
+    filtered: f.filtered,
+    aggregated: ps.aggregated,
+    rate_limited: ps.dropped.rate_limit,
+    priority_dropped: ps.dropped.priority,
+    storm_records: ps.stormRecords,
+  };
+}
+
+function keyValues(o: Record<string, number>): string {
+  return Object.entries(o)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+/** The delivery identity as one log line. */
+export function deliveryAccounting(stored: number, d: DeliveryStats): string {
+  return `delivery accounting: ${keyValues(deliveryAccountingOf(stored, d))}`;
 }
 
 export interface StopReportInput {
@@ -120,12 +158,8 @@ export function stopReport(r: StopReportInput): string[] {
         `${c.execSuperseded.flagged} read after a later exec (flagged), ${c.execSuperseded.unflagged} found too late to flag`,
     );
   }
-  // One parseable line with the whole accounting (checked by the storm test).
-  lines.push(
-    `accounting: generated=${c.generated} kernel_lost=${Math.max(0, c.kernelDrops)} received=${c.delivered} ` +
-      `handoff_dropped=${c.handoffDropped} emitted=${f.emitted} filtered=${f.filtered} aggregated=${ps.aggregated} ` +
-      `rate_limited=${ps.dropped.rate_limit} priority_dropped=${ps.dropped.priority} storm_records=${ps.stormRecords}`,
-  );
+  // The same numbers as the stop document's "accounting" (log.reportFile), for a reader of the log.
+  lines.push(`accounting: ${keyValues(eventAccountingOf(f))}`);
   lines.push(
     `pressure: level ${ps.level}, ${ps.transitions} transitions; ${ps.aggregated} events in ${ps.stormRecords} storm records, dropped: rate limit ${ps.dropped.rate_limit}, priority ${ps.dropped.priority}`,
   );

@@ -82,6 +82,7 @@ Options:
       --spool BOOL           false: keep undelivered batches in memory only (diskless hosts)
       --metrics-port PORT    Prometheus /metrics, /healthz, /readyz on 127.0.0.1 (default 9464)
       --log-level LEVEL      error | warn | info | debug
+      --report-file FILE     at stop, also write the stop summary as JSON to FILE
   -V, --version              print the version and exit
   -h, --help                 print this help and exit
 

@@ -68,6 +68,7 @@ describe('defaults and precedence', () => {
       'otlp-endpoint',
       'otlp-protocol',
       'receive-buffer',
+      'report-file',
       'spool',
       'spool-dir',
       'threads',

@@ -156,7 +156,7 @@ test('503 with Retry-After for 30 s, then 200: every record arrives once, in ord
     /delivery: \d+ records delivered in \d+ requests, 0 rejected, 0 rejected in partial successes, [1-9]\d* retried/,
   );
   assert.match(agent.stderr(), /; 0 records left in the spool/);
-  const acc = assertDeliveryIdentity(agent.stderr());
+  const acc = assertDeliveryIdentity(agent.report());
   assert.equal(acc.left, 0);
   assert.equal(acc.rejected, 0);
 });
@@ -225,7 +225,7 @@ test('400: records counted as rejected, each batch sent once, never retried', { 
   assert.ok(m, agent.stderr());
   const sent = rx.requests.reduce((n, q) => n + q.records, 0);
   assert.equal(Number(m[1]), sent, 'every record sent once and counted as rejected');
-  assertDeliveryIdentity(agent.stderr());
+  assertDeliveryIdentity(agent.report());
   assert.equal(rx.records.length, 0);
 });
 
@@ -278,7 +278,7 @@ test('kill -9, restart: the spool is replayed, and the downtime is reported', { 
     second.child.kill('SIGTERM');
   }
   assert.equal(await second.exited, 0);
-  const acc = assertDeliveryIdentity(second.stderr());
+  const acc = assertDeliveryIdentity(second.report());
   assert.ok((acc.found_at_start ?? 0) >= 60, "the first run's spool was found");
 });
 
@@ -359,9 +359,9 @@ test('a corrupted spool segment is skipped and counted; the rest is delivered', 
   }
   assert.equal(await second.exited, 0);
   assert.match(second.stderr(), /1 corrupt batches skipped/);
-  const acc = assertDeliveryIdentity(second.stderr());
+  const acc = assertDeliveryIdentity(second.report());
   assert.ok((acc.corrupt ?? 0) > 0 && (acc.found_at_start ?? 0) > (acc.corrupt ?? 0), JSON.stringify(acc));
-  assertDeliveryIdentity(first.stderr());
+  assertDeliveryIdentity(first.report());
 });
 
 test('an unusable or busy spool directory is a clear configuration error (78), before subscribing', async () => {

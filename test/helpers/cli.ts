@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StopDocument } from '../../src/agent/stop-document.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -21,6 +22,8 @@ export interface LiveAgent {
   exited: Promise<number | null>;
   /** The spool directory the agent was given. */
   spoolDir: string;
+  /** The stop document (--report-file) the agent wrote at stop; throws when there is none yet. */
+  report: () => StopDocument;
 }
 
 /**
@@ -34,6 +37,17 @@ export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
   const ownSpool = given < 0;
   const spoolDir = ownSpool ? mkdtempSync(join(tmpdir(), 'cnproc-spool-')) : (args[given + 1] as string);
   if (ownSpool) args = [...args, '--spool-dir', spoolDir];
+  // Tests read the accounting from the stop document, not from log text.
+  const reportDir = mkdtempSync(join(tmpdir(), 'cnproc-report-'));
+  const reportFile = join(reportDir, 'stop.json');
+  if (!args.includes('--report-file')) args = [...args, '--report-file', reportFile];
+  const report = (): StopDocument => {
+    try {
+      return JSON.parse(readFileSync(reportFile, 'utf8')) as StopDocument;
+    } catch (e) {
+      throw new Error(`no stop document from the agent (${(e as Error).message}); its log:\n${err}`);
+    }
+  };
   const cmd = prefix.length ? (prefix[0] as string) : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, CLI, ...args] : [CLI, ...args];
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -51,7 +65,7 @@ export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
       resolve(code);
     }),
   );
-  return { child, stdout: () => out, stderr: () => err, exited, spoolDir };
+  return { child, stdout: () => out, stderr: () => err, exited, spoolDir, report };
 }
 
 /** The pid of a wrapper's (e.g. strace's) first child: signals must go to the agent itself. */

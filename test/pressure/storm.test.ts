@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import type { StopDocument } from '../../src/agent/stop-document.js';
 import { assertDeliveryIdentity } from '../helpers/accounting.js';
 import { childPidOf, startCli } from '../helpers/cli.js';
 import { needsRoot, waitFor } from '../helpers/kernel.js';
@@ -35,8 +36,9 @@ async function collector(delayMs: number): Promise<{ url: string; requests: () =
   return { url: `http://127.0.0.1:${port}`, requests: () => requests };
 }
 
+/** The event accounting from the agent's stop document (--report-file), not its log text. */
 function accounting(
-  stderr: string,
+  doc: StopDocument,
 ): Record<
   | 'generated'
   | 'kernel_lost'
@@ -50,14 +52,22 @@ function accounting(
   | 'storm_records',
   number
 > {
-  const line = /accounting: (.*)$/m.exec(stderr);
-  assert.ok(line, `no accounting line in:\n${stderr}`);
-  return Object.fromEntries(
-    (line[1] as string)
-      .split(' ')
-      .map((kv) => kv.split('='))
-      .map(([k, v]) => [k as string, Number(v)]),
-  ) as ReturnType<typeof accounting>;
+  const a = doc.accounting;
+  for (const k of [
+    'generated',
+    'kernel_lost',
+    'received',
+    'handoff_dropped',
+    'emitted',
+    'filtered',
+    'aggregated',
+    'rate_limited',
+    'priority_dropped',
+    'storm_records',
+  ]) {
+    assert.equal(typeof a[k], 'number', `accounting.${k} in ${JSON.stringify(a)}`);
+  }
+  return a as ReturnType<typeof accounting>;
 }
 
 /** The agent's log lines that match `re`. */
@@ -109,7 +119,7 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
     agent.child.kill('SIGTERM');
   }
   assert.equal(await agent.exited, 0);
-  const a = accounting(agent.stderr());
+  const a = accounting(agent.report());
   t.diagnostic(linesOf(agent.stderr(), /ladder|accounting|pressure:/).join(' | '));
   assert.ok(a.storm_records > 0, 'cnproc.storm records were made');
   // How much is aggregated depends on how far the main thread falls behind (the disk spool absorbs
@@ -117,7 +127,7 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
   assert.ok(a.aggregated > 0, `aggregated ${a.aggregated}`);
   // Every record stored for delivery is accounted for: delivered, still in the spool, or — when the
   // small test spool filled faster than the ladder climbed — dropped oldest-first and counted.
-  const d = assertDeliveryIdentity(agent.stderr());
+  const d = assertDeliveryIdentity(agent.report());
   assert.equal((d.rejected ?? 0) + (d.corrupt ?? 0), 0, JSON.stringify(d));
   assert.ok((d.spool_dropped ?? 0) < (d.delivered ?? 0) / 10, `spool dropped ${d.spool_dropped} of ${d.stored}`);
   // Every event the agent received is accounted for exactly once.
@@ -140,10 +150,13 @@ test('fast collector: the same storm with zero kernel drops and zero agent drops
     agent.child.kill('SIGTERM');
   }
   assert.equal(await agent.exited, 0);
-  const a = accounting(agent.stderr());
+  const a = accounting(agent.report());
   assert.equal(a.kernel_lost, 0);
   assert.equal(a.handoff_dropped, 0);
   assert.equal(a.rate_limited + a.priority_dropped, 0, 'nothing dropped in the agent');
   assert.equal(a.received, a.emitted + a.filtered + a.aggregated);
-  assert.match(agent.stderr(), /exporter 1: \d+ exported, dropped: queue full 0, failed 0, timeout 0, shutdown 0; 0 not sent/);
+  const [exporter] = agent.report().exporters;
+  assert.ok(exporter && exporter.exported > 0, JSON.stringify(exporter));
+  assert.deepEqual(exporter.dropped, { queue_full: 0, export_failed: 0, export_timeout: 0, shutdown: 0 });
+  assert.equal(exporter.notSent, 0);
 });
