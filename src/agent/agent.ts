@@ -21,12 +21,14 @@ import { ConsoleRecordExporter } from '../otel/console-exporter.js';
 import { ExporterConfigError, logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, SCOPE_NAME, startProcessLogs } from '../otel/process-logs.js';
 import { buildResource } from '../otel/resource.js';
+import { WorkloadResourceProcessor, WorkloadResources } from '../otel/workload-resource.js';
 import type { StormSummary } from '../pressure/aggregator.js';
 import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
 import { PressureStage } from '../pressure/pressure.js';
 import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
+import { WorkloadResolver } from '../process/workload.js';
 import { createOtlpMetricReader, metricsUrl } from '../telemetry/otlp-metrics.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { createAgentTraces, describeTraceStats, describeTraces } from '../traces/agent-traces.js';
@@ -95,7 +97,13 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   const metricReaders: MetricReader[] = [];
   let traces: ProcessTraces | null = null;
   let resource: ReturnType<typeof buildResource>;
+  let workloadResources: WorkloadResources;
   const users = new UserDb();
+  const workloads = new WorkloadResolver({
+    names: config.process.containerNames,
+    hostRoot: config.process.hostRoot,
+    maxStateFileBytes: config.process.maxStateFileBytes,
+  });
   let policy: Policy;
   try {
     policy = buildPolicy(config, users);
@@ -105,6 +113,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       extraAttributes: config.resource.attributes,
       bootId: host.bootId,
     });
+    // Process records and spans go under their workload's resource; the agent's own keep `resource`.
+    workloadResources = new WorkloadResources(resource, workloads);
     if (kinds.console) {
       const format = config.console.format === 'auto' ? (stdout.isTTY ? 'pretty' : 'json') : config.console.format;
       processors.push(
@@ -123,7 +133,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     if (config.traces.enabled)
       traces = createAgentTraces(config, {
-        resource,
+        resource: workloadResources.host,
+        resourceFor: (p) => workloadResources.forProcess(p),
         version: io.version,
         names: users,
         redact: (argv) => policy.redactor.redactArgv(argv),
@@ -139,7 +150,10 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     }
     throw err;
   }
-  const provider = new LoggerProvider({ resource, processors: processors as LogRecordProcessor[] });
+  const provider = new LoggerProvider({
+    resource,
+    processors: [new WorkloadResourceProcessor(workloadResources), ...(processors as LogRecordProcessor[])],
+  });
   const ownLogger = provider.getLogger(SCOPE_NAME, io.version);
 
   let finish: (code: number) => void = () => undefined;
@@ -242,6 +256,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       ...config.capture,
       loggerProvider: provider,
       version: io.version,
+      workloads,
+      workloadAttributes: false,
       redact: (argv) => policy.redactor.redactArgv(argv),
       filter: policy.filter,
       names: users,

@@ -44,6 +44,9 @@ export interface AgentConfig {
     maxCommandLineBytes: number;
     ancestryDepth: number;
     maxProcesses: number;
+    containerNames: boolean;
+    hostRoot: string;
+    maxStateFileBytes: number;
   };
   filter: {
     defaultAction: 'keep' | 'drop';
@@ -236,6 +239,23 @@ export const schema: convict.Schema<AgentConfig> = {
       format: intFormat(1024, 4_194_304),
       default: 65_536,
     },
+    containerNames: {
+      doc: "Name each container from its runtime's state on the host (containerd, CRI-O, podman, docker), read-only, once per container: container.name, container.image.*, k8s.pod.name, k8s.namespace.name, k8s.container.name. false: ids only.",
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_CONTAINER_NAMES',
+    },
+    hostRoot: {
+      doc: "Where the host's root filesystem is mounted when the agent runs in a container and the runtime state directories are not mounted at their own paths ('' = /).",
+      format: String,
+      default: '',
+      env: 'CNPROC_OTEL_HOST_ROOT',
+    },
+    maxStateFileBytes: {
+      doc: 'Largest runtime state file read to name a container (podman/CRI-O containers.json grows with the containers on the host); larger ones flag the container too-large.',
+      format: bytesFormat(4096, 268_435_456),
+      default: 4_194_304,
+    },
   },
   filter: {
     defaultAction: {
@@ -245,7 +265,7 @@ export const schema: convict.Schema<AgentConfig> = {
       env: 'CNPROC_OTEL_FILTER_DEFAULT',
     },
     rules: {
-      doc: 'Ordered rules, first match wins: [{ name, action: keep|drop, match: { events, executable, executableRegex, comm, argv, user, group, loginUser, container, cgroup, parent, ancestor, exitCode, thread } }]. See src/filter/rules.ts.',
+      doc: 'Ordered rules, first match wins: [{ name, action: keep|drop, match: { events, executable, executableRegex, comm, argv, user, group, loginUser, container, containerName, image, namespace, pod, cgroup, parent, ancestor, exitCode, thread } }]. See src/filter/rules.ts.',
       format: ruleList('filter-rules', (rules) => {
         compileRules(rules);
       }),

@@ -9,6 +9,7 @@
  * a container whose state appears late gets its names without costing every event a lookup.
  */
 import { readFileSync } from 'node:fs';
+import { processDefaults } from '../config/defaults.js';
 import { type CgroupIdentity, type ContainerRuntime, cgroupIdentity } from './container.js';
 import type { ProcessInfo } from './model.js';
 import { fromContainerd, fromDocker, type Lookup, NO_NAMES, StorageState, splitImage, type WorkloadNames } from './runtime-state.js';
@@ -37,15 +38,15 @@ export interface Workload {
 }
 
 export interface WorkloadResolverOptions {
-  /** Look names up in runtime state (default true); false keeps ids only, unflagged. */
+  /** Look names up in runtime state (default: process.containerNames); false keeps ids only, unflagged. */
   names?: boolean;
-  /** Where the host's root is mounted (a containerized agent: e.g. /host); '' = this root. */
+  /** Where the host's root is mounted (default: process.hostRoot, '' = this root). */
   hostRoot?: string;
-  /** Larger state files are not read (flagged too-large). */
+  /** Larger state files are not read, flagged too-large (default: process.maxStateFileBytes). */
   maxStateFileBytes?: number;
-  /** Most containers kept; beyond it the oldest entry goes. */
+  /** Most containers kept (default 4096); beyond it the oldest entry goes. */
   maxContainers?: number;
-  /** An unresolved container is looked up again at most this often (ms). */
+  /** An unresolved container is looked up again at most this often (ms, default 10 s). */
   retryMs?: number;
   /** Clock in ms (tests). */
   now?: () => number;
@@ -66,7 +67,9 @@ interface Entry {
   retryAt: number;
 }
 
-export const WORKLOAD_DEFAULTS = { maxStateFileBytes: 4 * 1024 * 1024, maxContainers: 4096, retryMs: 10_000 } as const;
+/** Not configuration (internal bounds): containers kept, and how often an unresolved one is retried. */
+const MAX_CONTAINERS = 4096;
+const RETRY_MS = 10_000;
 
 export class WorkloadResolver {
   private readonly cache = new Map<string, Entry>();
@@ -83,11 +86,12 @@ export class WorkloadResolver {
   private lookupMs = 0;
 
   constructor(opts: WorkloadResolverOptions = {}) {
-    this.names = opts.names ?? true;
-    this.root = (opts.hostRoot ?? '').replace(/\/+$/, '');
-    this.maxBytes = opts.maxStateFileBytes ?? WORKLOAD_DEFAULTS.maxStateFileBytes;
-    this.maxContainers = opts.maxContainers ?? WORKLOAD_DEFAULTS.maxContainers;
-    this.retryMs = opts.retryMs ?? WORKLOAD_DEFAULTS.retryMs;
+    const d = processDefaults();
+    this.names = opts.names ?? d.containerNames;
+    this.root = (opts.hostRoot ?? d.hostRoot).replace(/\/+$/, '');
+    this.maxBytes = opts.maxStateFileBytes ?? d.maxStateFileBytes;
+    this.maxContainers = opts.maxContainers ?? MAX_CONTAINERS;
+    this.retryMs = opts.retryMs ?? RETRY_MS;
     this.now = opts.now ?? (() => performance.now());
     this.storage = new StorageState(this.maxBytes);
   }

@@ -5,11 +5,14 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { AgentConfig } from '../config/schema.js';
 import type { MappingContext } from '../otel/attributes.js';
+import type { ProcessInfo } from '../process/model.js';
 import { ProcessTraces, type ProcessTracesStats } from './process-traces.js';
 import { createTraceExporter, tracesUrl } from './trace-exporter.js';
 
 export interface AgentTracesDeps {
   resource: Resource;
+  /** Each span's resource by its process's workload (see ProcessTracesOptions.resourceFor). */
+  resourceFor?: (p: ProcessInfo) => Resource;
   version: string;
   names: { userName(uid: number): string | undefined; groupName(gid: number): string | undefined };
   /** The logs' redaction (follows reloads). */
@@ -22,6 +25,7 @@ export function createAgentTraces(config: AgentConfig, deps: AgentTracesDeps): P
   return new ProcessTraces({
     exporter: createTraceExporter(config.otlp, t),
     resource: deps.resource,
+    resourceFor: deps.resourceFor,
     version: deps.version,
     root: t.root,
     rootExecutables: t.rootExecutables,
