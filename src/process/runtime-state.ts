@@ -18,7 +18,7 @@
  * - docker: <data-root>/containers/<id>/config.v2.json: Name, Config.Image, Image (sha256:…),
  *   Config.Labels (cri-dockerd puts the kubelet's io.kubernetes.* labels there).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import type { ContainerRuntime } from './container.js';
 import { asObject, asString, readJsonBounded, type StateProblem, stringMap } from './state-files.js';
 
@@ -211,9 +211,17 @@ export class StorageState {
     let idx = this.index.get(key);
     const hit = idx?.containers.get(id);
     if (hit !== undefined) return hit;
-    const c = readJsonBounded(`${root}/${driver}-containers/containers.json`, this.maxBytes);
+    const list = `${root}/${driver}-containers/containers.json`;
+    if (idx !== undefined) {
+      // Unchanged since parsed: the id is not in it, and a large list is not read again for each such id.
+      try {
+        if (statSync(list).mtimeMs === idx.containersMtime) return undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    const c = readJsonBounded(list, this.maxBytes);
     if (!c.ok) return c.problem === 'missing' ? undefined : c.problem;
-    if (idx !== undefined && c.mtimeMs === idx.containersMtime) return undefined;
     const im = readJsonBounded(`${root}/${driver}-images/images.json`, this.maxBytes);
     idx = {
       containersMtime: c.mtimeMs,
