@@ -26,6 +26,7 @@ import type { StormSummary } from '../pressure/aggregator.js';
 import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
 import { PressureStage } from '../pressure/pressure.js';
 import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
+import { setCgroupHostRoot } from '../process/container.js';
 import { readHostClock } from '../process/identity.js';
 import { UserDb } from '../process/users.js';
 import { WorkloadResolver } from '../process/workload.js';
@@ -99,6 +100,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   let resource: ReturnType<typeof buildResource>;
   let workloadResources: WorkloadResources;
   const users = new UserDb();
+  setCgroupHostRoot(config.process.hostRoot);
   const workloads = new WorkloadResolver({
     names: config.process.containerNames,
     hostRoot: config.process.hostRoot,

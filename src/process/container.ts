@@ -7,7 +7,10 @@
  * - Docker:          /system.slice/docker-<id>.scope, /docker/<id>, rootless
  *                    /user.slice/user-<uid>.slice/user@<uid>.service/.../docker-<id>.scope
  * - containerd:      CRI .../kubepods-<qos>-pod<uid>.slice/cri-containerd-<id>.scope,
- *                    /kubepods/<qos>/pod<uid>/<id>; ctr /<namespace>/<id>; nerdctl .../nerdctl-<id>.scope
+ *                    /kubepods/<qos>/pod<uid>/<id>; nerdctl .../nerdctl-<id>.scope; ctr /<namespace>/<id>,
+ *                    where <id> is whatever the user named it (seen on this machine: `ctr run … probe`
+ *                    puts the task in /default/probe): such a path is a container when containerd
+ *                    has a task bundle for it (one stat per new cgroup path of that shape)
  * - CRI-O:           .../crio-<id>.scope, /kubepods/<qos>/pod<uid>/crio-<id>
  *                    (crio-conmon-<id> is the monitor, not the container)
  * - Podman:          /machine.slice/libpod-<id>.scope[/container], cgroupfs /libpod_parent/libpod-<id>,
@@ -25,6 +28,8 @@
  * The innermost container segment wins: in nested containers (docker in docker, systemd in a
  * container) the process belongs to the inner one.
  */
+
+import { existsSync } from 'node:fs';
 
 export type ContainerRuntime = 'docker' | 'containerd' | 'cri-o' | 'podman' | 'kubernetes' | 'lxc' | 'systemd-nspawn';
 
@@ -63,6 +68,27 @@ const UNIT = /([^/]+\.(?:service|scope))(?:\/|$)/g;
 
 const cache = new Map<string, CgroupIdentity>();
 const CACHE_MAX = 4096;
+
+/** Where containerd keeps task bundles (its own, and k3s's): /<namespace>/<id> cgroups are checked against them. */
+const TASK_ROOTS = ['/run/containerd/io.containerd.runtime.v2.task', '/run/k3s/containerd/io.containerd.runtime.v2.task'];
+let taskRoots = TASK_ROOTS;
+
+/** The host's root as the agent sees it (process.hostRoot; '' = /), for the containerd bundle check. */
+export function setCgroupHostRoot(hostRoot: string): void {
+  const root = hostRoot.replace(/\/+$/, '');
+  taskRoots = TASK_ROOTS.map((r) => `${root}${r}`);
+  cache.clear();
+}
+
+/** A ctr/containerd task's cgroupfs path /<namespace>/<id>, confirmed by its bundle (ids are free-form). */
+function containerdTask(segs: readonly string[]): Found | null {
+  if (segs.length !== 3 || segs[0] !== '') return null;
+  const ns = segs[1] as string;
+  const id = segs[2] as string;
+  if (ns === '' || id === '' || /\.(?:slice|scope|service)$/.test(ns) || /\.(?:slice|scope|service)$/.test(id)) return null;
+  for (const root of taskRoots) if (existsSync(`${root}/${ns}/${id}/config.json`)) return { id, runtime: 'containerd', name: null };
+  return null;
+}
 
 /** systemd escapes "-" and other bytes in unit names as \xNN; a machine name is shown unescaped. */
 function unescapeUnit(s: string): string {
@@ -116,6 +142,10 @@ function compute(path: string): CgroupIdentity {
     if (seg === '') continue;
     found = segmentContainer(seg, i > 0 ? segs[i - 1] : undefined);
     at = i;
+  }
+  if (found === null) {
+    found = containerdTask(segs);
+    at = segs.length - 1;
   }
   const pod = POD.exec(path);
   const podUid = pod ? (pod[1] as string).replace(/_/g, '-') : null;

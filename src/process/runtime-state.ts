@@ -120,6 +120,9 @@ export function fromContainerd(taskRoot: string, id: string, maxBytes: number): 
     }
     const names = namesFromAnnotations(annotationsOf(r.value));
     names.runtime = 'containerd';
+    // Outside CRI and nerdctl the id is the name the user gave (`ctr run <image> <id>`), unless it
+    // is a generated 64-hex one.
+    if (names.containerName === null && names.podName === null && !/^[0-9a-f]{64}$/.test(id)) names.containerName = id;
     return { found: names };
   }
   return { problem: 'missing' };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
-import { type CgroupIdentity, cgroupIdentity } from '../../src/process/container.js';
+import { type CgroupIdentity, cgroupIdentity, setCgroupHostRoot } from '../../src/process/container.js';
 
 const ID = '4f3c2b1a'.repeat(8);
 const INNER = 'a1b2c3d4'.repeat(8);
@@ -99,5 +101,20 @@ test('a container path never names a systemd unit, a host path never a container
     const id = cgroupIdentity(path);
     if (id.containerId !== null) assert.equal(id.systemdUnit, null, path);
     else assert.equal(id.containerName, null, path);
+  }
+});
+
+test('ctr: /<namespace>/<id> with a free-form id is a containerd container when its task bundle exists', () => {
+  const root = mkdtempSync(`${tmpdir()}/cnproc-cgroup-`);
+  try {
+    mkdirSync(`${root}/run/containerd/io.containerd.runtime.v2.task/default/probe`, { recursive: true });
+    writeFileSync(`${root}/run/containerd/io.containerd.runtime.v2.task/default/probe/config.json`, '{}');
+    setCgroupHostRoot(root);
+    assert.deepEqual([cgroupIdentity('/default/probe').containerId, cgroupIdentity('/default/probe').runtime], ['probe', 'containerd']);
+    assert.equal(cgroupIdentity('/default/other').containerId, null, 'no bundle: not a container');
+    assert.equal(cgroupIdentity('/system.slice/cron.service').containerId, null);
+  } finally {
+    setCgroupHostRoot('');
+    rmSync(root, { recursive: true, force: true });
   }
 });
