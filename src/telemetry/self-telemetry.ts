@@ -302,8 +302,14 @@ export class SelfTelemetry {
     } else if (path === '/readyz') {
       const r = this.ready(this.opts.snapshot());
       res.writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.why}\n`);
+    } else if (path === '/readyz/capture') {
+      // Capturing, whatever the collector does: the DaemonSet's readiness (docs/deploy.md).
+      const subscribed = this.opts.snapshot().subscribed;
+      res
+        .writeHead(subscribed ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(subscribed ? 'subscribed (delivery is not part of this check)\n' : 'not subscribed to the proc connector\n');
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz, /readyz or /readyz/capture\n');
     }
   }
 

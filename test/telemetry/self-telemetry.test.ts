@@ -56,6 +56,8 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     }
     assert.equal(ready.status, 503);
     assert.match(ready.body, /collector not accepting \(\d+ attempts\): HTTP 503/);
+    // The DaemonSet's readiness stays: a gateway outage must not take every agent out of rotation.
+    assert.deepEqual(await get(`${base}/readyz/capture`), { status: 200, body: 'subscribed (delivery is not part of this check)\n' });
     let metrics = (await get(`${base}/metrics`)).body;
     assert.match(metrics, /^cnproc_delivery_retries_total\{[^}]*\} [1-9]\d*$/m);
     // The collector answers again, then refuses for good: ready, then not ready with the reason.
