@@ -3,6 +3,8 @@
  *
  * {@link startProcessLogs} turns every Linux process event into an OpenTelemetry log record on a
  * LoggerProvider you own; {@link ProcEventSource} is the raw capture underneath (typed events).
+ * {@link WorkloadResolver} names the containers processes run in; {@link WorkloadResourceProcessor}
+ * groups a provider's records under one resource per workload, as the agent does.
  */
 export type { TraceRoot } from './config/schema.js';
 export type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
@@ -38,6 +40,9 @@ export { AccountingLogRecordProcessor, type ProcessorStats } from './otel/accoun
 export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
 export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './otel/process-logs.js';
 export { EVENT_NAMES } from './otel/record.js';
+export { isAgentWorkloadKey, WorkloadResourceProcessor, WorkloadResources } from './otel/workload-resource.js';
+export { type CgroupIdentity, type ContainerRuntime, cgroupIdentity } from './process/container.js';
 export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
+export { type Workload, WorkloadResolver, type WorkloadResolverOptions, type WorkloadStats } from './process/workload.js';
 export { ProcessTraces, type ProcessTracesOptions, type ProcessTracesStats } from './traces/process-traces.js';
 export { escapeBytes } from './util/escape.js';

@@ -481,6 +481,10 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     log.info(
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged)`,
     );
+    const ws = workloads.stats();
+    log.info(
+      `containers: ${ws.containers} known; ${ws.lookups} runtime-state lookups (${ws.lookupMs.toFixed(1)} ms), ${ws.unresolved} left a container unresolved (flagged)`,
+    );
   }
   const fin = running.stats();
   const ps = final.pressure;
