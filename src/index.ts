@@ -41,7 +41,7 @@ export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
 export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './otel/process-logs.js';
 export { EVENT_NAMES } from './otel/record.js';
 export { isAgentWorkloadKey, WorkloadResourceProcessor, WorkloadResources } from './otel/workload-resource.js';
-export { type CgroupIdentity, type ContainerRuntime, cgroupIdentity } from './process/container.js';
+export { type CgroupIdentity, type ContainerRuntime, cgroupIdentity, setCgroupHostRoot } from './process/container.js';
 export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
 export { type Workload, WorkloadResolver, type WorkloadResolverOptions, type WorkloadStats } from './process/workload.js';
 export { ProcessTraces, type ProcessTracesOptions, type ProcessTracesStats } from './traces/process-traces.js';

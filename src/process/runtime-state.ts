@@ -94,6 +94,10 @@ export function namesFromAnnotations(a: Record<string, string>): WorkloadNames {
     n.imageRef = asString(a['io.kubernetes.cri-o.ImageName']) ?? asString(a['io.kubernetes.cri-o.Image']);
     n.imageId = imageIdOf(asString(a['io.kubernetes.cri-o.ImageRef']));
   }
+  // The manager says who made the container: podman's `play kube` pods also carry CRI-O-style keys.
+  const manager = a['io.container.manager'];
+  if (manager === 'libpod') n.runtime = 'podman';
+  else if (manager === 'cri-o') n.runtime = 'cri-o';
   if (a['nerdctl/name'] !== undefined) n.containerName = a['nerdctl/name'];
   // Under Kubernetes the runtime's own name is generated; the name people know is the pod's container's.
   n.containerName ??= n.k8sContainerName;

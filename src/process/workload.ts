@@ -40,7 +40,10 @@ export interface Workload {
 export interface WorkloadResolverOptions {
   /** Look names up in runtime state (default: process.containerNames); false keeps ids only, unflagged. */
   names?: boolean;
-  /** Where the host's root is mounted (default: process.hostRoot, '' = this root). */
+  /**
+   * Where the host's root is mounted (default: process.hostRoot, '' = this root). Call
+   * setCgroupHostRoot (container.ts) with the same path: ctr containers are recognised by their bundle.
+   */
   hostRoot?: string;
   /** Larger state files are not read, flagged too-large (default: process.maxStateFileBytes). */
   maxStateFileBytes?: number;

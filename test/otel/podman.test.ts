@@ -86,10 +86,14 @@ describe('a real podman container', () => {
     rx = await startOtlpReceiver();
     const config = join(dir, 'agent.yaml');
     writeFileSync(config, 'traces:\n  enabled: true\nstats:\n  intervalMs: 1000\n');
-    const saved = { ...process.env };
+    // The child inherits the environment at spawn: set the downward-API variables for it only.
+    const saved = Object.keys(AGENT_POD).map((k) => [k, process.env[k]] as const);
     Object.assign(process.env, AGENT_POD);
     const agent = startCli(['--config', config, '--otlp-endpoint', rx.url, '--otlp-protocol', 'http/protobuf']);
-    process.env = saved;
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     const r = rx;
     try {
       await waitFor('exporting line', () => /exporting to OTLP/.test(agent.stderr()), 15_000, agent.stderr);

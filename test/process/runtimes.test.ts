@@ -177,6 +177,7 @@ describe('real runtimes', () => {
     const image = `localhost/cnproc-probe-ctr:${TAG}`;
     sh('sh', ['-c', `podman import - ${image} < '${tar}' >/dev/null && podman save --format docker-archive -o '${dir}/ctr.tar' ${image}`]);
     cleanups.push(() => sh('podman', ['rmi', '-f', image]));
+    cleanups.push(() => sh('ctr', ['--address', address, 'namespaces', 'rm', ns]));
     ctr(['image', 'import', '--snapshotter', 'native', join(dir, 'ctr.tar')]);
     cleanups.push(() => ctr(['image', 'rm', image]));
     const out = await pipeline();

@@ -284,3 +284,27 @@ describe('workload names from runtime state', () => {
     assert.deepEqual(splitImage('nginx@sha256:ab'), { name: 'nginx', tag: null });
   });
 });
+
+describe('who made it', () => {
+  test('a podman container with CRI-O-style keys (podman play kube) is podman’s, by io.container.manager', () => {
+    const root = hostRoot();
+    put(root, `/var/lib/containers/storage/overlay-containers/${ID}/userdata/config.json`, {
+      annotations: { 'io.container.manager': 'libpod', 'io.kubernetes.cri-o.ContainerType': 'container' },
+    });
+    put(root, '/var/lib/containers/storage/overlay-containers/containers.json', [
+      { id: ID, names: ['web-pod-web'], image: null, metadata: '{}' },
+    ]);
+    const w = new WorkloadResolver({ hostRoot: root }).of(proc(`/libpod_parent/libpod-${ID}`));
+    assert.equal(w?.runtime, 'podman');
+    assert.equal(w?.containerName, 'web-pod-web');
+  });
+
+  test('ctr: a free-form id is the name the user gave; a generated 64-hex one is not a name', () => {
+    const root = hostRoot();
+    put(root, '/run/containerd/io.containerd.runtime.v2.task/default/probe/config.json', { annotations: {} });
+    const p = { ...unknownProcess(9, 1), cgroup: '/default/probe', containerId: 'probe', containerRuntime: 'containerd' };
+    const w = new WorkloadResolver({ hostRoot: root }).of(p);
+    assert.equal(w?.containerName, 'probe');
+    assert.equal(w?.unresolved, null);
+  });
+});
