@@ -331,6 +331,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
             subscribed: !stopping,
             pressure: pressure.stats(),
             delivery: otlp?.delivery.stats() ?? null,
+            workloads: workloads.stats(),
           };
         },
       });

@@ -19,6 +19,7 @@ import type { CaptureStats } from '../kernel/source.js';
 import type { ProcessorStats } from '../otel/accounting-processor.js';
 import type { PressureStats } from '../pressure/pressure.js';
 import type { EnricherStats } from '../process/enricher.js';
+import type { WorkloadStats } from '../process/workload.js';
 
 export interface TelemetrySnapshot {
   capture: CaptureStats;
@@ -33,6 +34,8 @@ export interface TelemetrySnapshot {
   pressure: PressureStats;
   /** The OTLP delivery loop and its store; null without OTLP. */
   delivery?: DeliveryStats | null;
+  /** Container names: known containers and runtime-state lookups. */
+  workloads?: WorkloadStats;
 }
 
 export interface SelfTelemetryOptions {
@@ -223,6 +226,24 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     'Process-table entries evicted to stay under the limit',
     '{process}',
     (r, s) => r.observe(s.process.evicted),
+  ],
+  [
+    'cnproc.containers',
+    'gauge',
+    'Containers whose identity and names the agent keeps',
+    '{container}',
+    (r, s) => r.observe(s.workloads?.containers ?? 0),
+  ],
+  [
+    'cnproc.container.lookups',
+    'counter',
+    'Runtime-state lookups to name a container (first sight, and retries of unresolved ones), by outcome',
+    '{lookup}',
+    (r, s) => {
+      const w = s.workloads;
+      r.observe(w ? w.lookups - w.unresolved : 0, { outcome: 'resolved' });
+      r.observe(w?.unresolved ?? 0, { outcome: 'unresolved' });
+    },
   ],
   ['cnproc.socket.queued', 'gauge', 'Bytes waiting in the socket receive queue', 'By', (r, s) => r.observe(s.capture.socketQueuedBytes)],
   ['cnproc.memory.rss', 'gauge', 'Resident memory of the agent', 'By', (r) => r.observe(process.memoryUsage.rss())],

@@ -37,6 +37,8 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     assert.match(text, /^cnproc_records_dropped_total\{exporter="otlp",reason="queue_full"[^}]*\} 0$/m);
     assert.match(text, /^cnproc_process_table_size\{[^}]*\} [1-9]\d*$/m);
     assert.match(text, /^cnproc_memory_rss\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_containers\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_container_lookups_total\{[^}]*outcome="unresolved"[^}]*\} \d+$/m);
     // Woken by every event (the default): the exec-only socket's counters exist and stay at 0.
     assert.match(text, /^cnproc_capture_exec_wakeups_total\{[^}]*\} 0$/m);
     assert.match(text, /^cnproc_capture_exec_snapshots_total\{[^}]*read="wakeup"[^}]*\} 0$/m);
