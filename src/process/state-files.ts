@@ -4,7 +4,7 @@
  * while the agent resolves it). Every outcome is a value, never an exception, so the caller can
  * flag the container and go on; nothing here can stall longer than one read of `maxBytes`.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Why a state file gave nothing: the flag a container's records carry (cnproc.container.unresolved). */
 export type StateProblem = 'missing' | 'too-large' | 'malformed' | 'vanished' | 'denied' | 'io-error';
@@ -25,7 +25,9 @@ function problemOf(err: unknown): StateProblem {
 export function readJsonBounded(path: string, maxBytes: number): StateRead<unknown> {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO in place of a state file would block a plain open until a writer comes;
+    // it changes nothing for a regular file.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     return { ok: false, problem: problemOf(err) };
   }

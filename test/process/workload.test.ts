@@ -12,6 +12,7 @@
  * - docker: containers/<id>/config.v2.json fields Name, Image, Config.Image, Config.Labels.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, test } from 'node:test';
@@ -307,4 +308,17 @@ describe('who made it', () => {
     assert.equal(w?.containerName, 'probe');
     assert.equal(w?.unresolved, null);
   });
+});
+
+test('a FIFO or a directory where a state file should be: flagged at once, never waited on', () => {
+  const root = hostRoot();
+  const dir = `${root}/var/lib/docker/containers/${ID}`;
+  mkdirSync(dir, { recursive: true });
+  const fifo = spawnSync('mkfifo', [`${dir}/config.v2.json`]);
+  assert.equal(fifo.status, 0, 'mkfifo');
+  const t0 = performance.now();
+  assert.equal(new WorkloadResolver({ hostRoot: root }).of(proc(`/docker/${ID}`))?.unresolved, 'malformed');
+  mkdirSync(`${root}/var/lib/docker/containers/${SANDBOX}/config.v2.json`, { recursive: true });
+  assert.equal(new WorkloadResolver({ hostRoot: root }).of(proc(`/docker/${SANDBOX}`))?.unresolved, 'malformed');
+  assert.ok(performance.now() - t0 < 1000);
 });
