@@ -186,29 +186,34 @@ after(async () => {
 describe('real runtimes', () => {
   test('docker (dockerd, cgroupfs driver): /docker/<id>, named from config.v2.json', async (t) => {
     if (!isRoot) return t.skip('needs root');
-    const sock = join(dir, 'docker.sock');
-    const env = { DOCKER_HOST: `unix://${sock}` };
-    const d = daemon(
-      'dockerd',
-      [
-        '--iptables=false',
-        '--bridge=none',
-        '--storage-driver=vfs',
-        '-H',
-        `unix://${sock}`,
-        '--pidfile',
-        join(dir, 'docker.pid'),
-        '--exec-root',
-        join(dir, 'docker-exec'),
-      ],
-      'dockerd',
-    );
-    await waitFor(
-      'dockerd',
-      () => spawnSync('docker', ['version'], { env: { ...process.env, ...env } }).status === 0,
-      60_000,
-      () => (d as unknown as { log: string }).log,
-    );
+    // A dockerd already serving the default socket owns /var/lib/docker: use it. Else start one
+    // (its state in /var/lib/docker too, where the agent looks) on a private socket.
+    let env: NodeJS.ProcessEnv = {};
+    if (spawnSync('docker', ['version'], { timeout: 10_000 }).status !== 0) {
+      const sock = join(dir, 'docker.sock');
+      env = { DOCKER_HOST: `unix://${sock}` };
+      const d = daemon(
+        'dockerd',
+        [
+          '--iptables=false',
+          '--bridge=none',
+          '--storage-driver=vfs',
+          '-H',
+          `unix://${sock}`,
+          '--pidfile',
+          join(dir, 'docker.pid'),
+          '--exec-root',
+          join(dir, 'docker-exec'),
+        ],
+        'dockerd',
+      );
+      await waitFor(
+        'dockerd',
+        () => spawnSync('docker', ['version'], { env: { ...process.env, ...env } }).status === 0,
+        60_000,
+        () => (d as unknown as { log: string }).log,
+      );
+    }
     const image = `localhost/cnproc-probe-docker:${TAG}`;
     sh('sh', ['-c', `docker import - ${image} < '${tar}'`], env);
     cleanups.push(() => sh('docker', ['rmi', '-f', image], env));
