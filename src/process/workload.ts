@@ -142,7 +142,7 @@ export class WorkloadResolver {
       if (unresolved !== null) this.failed++;
     }
     const image = names.imageRef !== null ? splitImage(names.imageRef) : null;
-    const workload: Workload = {
+    let workload: Workload = {
       containerId,
       runtime: names.runtime ?? id.runtime,
       containerName: names.containerName,
@@ -157,7 +157,10 @@ export class WorkloadResolver {
     };
     const now = this.now();
     this.lookupMs += now - t0;
-    if (!this.cache.has(containerId) && this.cache.size >= this.maxContainers) {
+    // A retry that learned nothing new keeps the same object: its records stay under one resource.
+    const before = this.cache.get(containerId)?.workload;
+    if (before !== undefined && sameWorkload(before, workload)) workload = before;
+    if (before === undefined && this.cache.size >= this.maxContainers) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
@@ -228,4 +231,9 @@ export class WorkloadResolver {
     this.homes.set(uid, home);
     return home;
   }
+}
+
+function sameWorkload(a: Workload, b: Workload): boolean {
+  for (const k of Object.keys(a) as Array<keyof Workload>) if (a[k] !== b[k]) return false;
+  return true;
 }

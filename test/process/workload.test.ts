@@ -260,14 +260,18 @@ describe('workload names from runtime state', () => {
     let now = 0;
     const r = new WorkloadResolver({ hostRoot: root, retryMs: 1000, now: () => now });
     const p = proc(`/docker/${ID}`);
-    assert.equal(r.of(p)?.unresolved, 'no-state');
-    put(root, `/var/lib/docker/containers/${ID}/config.v2.json`, { Name: '/late' });
-    now = 500;
-    assert.equal(r.of(p)?.unresolved, 'no-state');
-    assert.equal(r.stats().lookups, 1);
+    const first = r.of(p);
+    assert.equal(first?.unresolved, 'no-state');
     now = 1000;
-    assert.equal(r.of(p)?.containerName, 'late');
+    assert.equal(r.of(p), first, 'a retry that learned nothing keeps the object (and so the resource)');
     assert.equal(r.stats().lookups, 2);
+    put(root, `/var/lib/docker/containers/${ID}/config.v2.json`, { Name: '/late' });
+    now = 1500;
+    assert.equal(r.of(p)?.unresolved, 'no-state');
+    assert.equal(r.stats().lookups, 2, 'not looked up again before retryMs');
+    now = 2000;
+    assert.equal(r.of(p)?.containerName, 'late');
+    assert.equal(r.stats().lookups, 3);
   });
 
   test('bounded: the oldest container goes when maxContainers is reached', () => {
