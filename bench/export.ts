@@ -50,7 +50,9 @@ import type { MappingContext } from '../src/otel/attributes.js';
 import { FastProtobufLogsSerializer, serializeRequest } from '../src/otel/fast-logs-serializer.js';
 import { FastProtoLogExporter } from '../src/otel/otlp-exporter.js';
 import { toLogRecord } from '../src/otel/record.js';
+import { WorkloadResourceProcessor, WorkloadResources } from '../src/otel/workload-resource.js';
 import type { EnrichedEvent, ProcessInfo } from '../src/process/model.js';
+import { WorkloadResolver } from '../src/process/workload.js';
 
 const RECEIVER = fileURLToPath(new URL('./count-receiver.js', import.meta.url));
 const REPEATS = 3;
@@ -308,7 +310,13 @@ async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events
   const opts = { maxQueueSize: events.length + 1024, maxExportBatchSize: 1024, scheduledDelayMillis: 200, exportTimeoutMillis: 30_000 };
   const processor: LogRecordProcessor =
     kind === 'agent' ? new AccountingLogRecordProcessor(exporter, opts) : new BatchLogRecordProcessor({ exporter, ...opts });
-  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'bench' }), processors: [processor] });
+  const resource = resourceFromAttributes({ 'service.name': 'bench' });
+  // The agent's provider puts each record under its workload's resource first (otel/workload-resource.ts).
+  const processors: LogRecordProcessor[] =
+    kind === 'agent'
+      ? [new WorkloadResourceProcessor(new WorkloadResources(resource, new WorkloadResolver({ names: false }))), processor]
+      : [processor];
+  const provider = new LoggerProvider({ resource, processors });
   const logger = provider.getLogger('cnproc-otel');
   const ctx = mappingContext();
   const observed: HrTime = [1795656088, 0];

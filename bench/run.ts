@@ -8,6 +8,7 @@ import { exportBench } from './export.js';
 import { filterBench } from './filter.js';
 import { handoffBench } from './handoff.js';
 import { stormBench } from './storm.js';
+import { workloadBench } from './workload.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   capture: captureBench,
@@ -16,6 +17,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   filter: filterBench,
   handoff: handoffBench,
   storm: stormBench,
+  workload: workloadBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

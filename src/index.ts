@@ -3,6 +3,8 @@
  *
  * {@link startProcessLogs} turns every Linux process event into an OpenTelemetry log record on a
  * LoggerProvider you own; {@link ProcEventSource} is the raw capture underneath (typed events).
+ * {@link WorkloadResolver} names the containers processes run in; {@link WorkloadResourceProcessor}
+ * groups a provider's records under one resource per workload, as the agent does.
  */
 
 export type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
@@ -37,8 +39,11 @@ export { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from 
 export { AccountingLogRecordProcessor, type ProcessorStats } from './otel/accounting-processor.js';
 export { ATTRIBUTE_DOCS, type AttrName } from './otel/attributes.js';
 export { EVENT_NAMES } from './otel/record.js';
+export { isAgentWorkloadKey, WorkloadResourceProcessor, WorkloadResources } from './otel/workload-resource.js';
 export { type ProcessLogs, type ProcessLogsOptions, startProcessLogs } from './pipeline/pipeline.js';
+export { type CgroupIdentity, type ContainerRuntime, cgroupIdentity, setCgroupHostRoot } from './process/container.js';
 export type { EnrichedEvent, PreviousValues, ProcessInfo } from './process/model.js';
+export { type Workload, WorkloadResolver, type WorkloadResolverOptions, type WorkloadStats } from './process/workload.js';
 export type { TraceRoot } from './traces/config.js';
 export { ProcessTraces, type ProcessTracesOptions, type ProcessTracesStats } from './traces/process-traces.js';
 export { escapeBytes } from './util/escape.js';

@@ -130,6 +130,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       subscribed: !stopping,
       pressure: pressure.stage.stats(),
       delivery: w.otlp?.delivery.stats() ?? null,
+      workloads: w.workloads.stats(),
     };
   };
 
@@ -210,6 +211,9 @@ async function startPipeline(
     ...config.capture,
     loggerProvider: w.provider,
     version: io.version,
+    workloads: w.workloads,
+    // The WorkloadResourceProcessor puts the names in each record's resource instead.
+    workloadAttributes: false,
     redact: (argv) => policy.redactor.redactArgv(argv),
     filter: policy.filter,
     names: users,

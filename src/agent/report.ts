@@ -157,6 +157,12 @@ export function stopReport(r: StopReportInput): string[] {
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
         `${c.execSuperseded.flagged} read after a later exec (flagged), ${c.execSuperseded.unflagged} found too late to flag`,
     );
+    const ws = f.workloads;
+    if (ws) {
+      lines.push(
+        `containers: ${ws.containers} known; ${ws.lookups} runtime-state lookups (${ws.lookupMs.toFixed(1)} ms), ${ws.unresolved} left a container unresolved (flagged)`,
+      );
+    }
   }
   // The same numbers as the stop document's "accounting" (log.reportFile), for a reader of the log.
   lines.push(`accounting: ${keyValues(eventAccountingOf(f))}`);

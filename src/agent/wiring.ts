@@ -13,8 +13,11 @@ import { ConsoleRecordExporter } from '../otel/console-exporter.js';
 import { logsUrl } from '../otel/otlp-exporter.js';
 import { SCOPE_NAME } from '../otel/record.js';
 import { buildResource } from '../otel/resource.js';
+import { WorkloadResourceProcessor, WorkloadResources } from '../otel/workload-resource.js';
+import { setCgroupHostRoot } from '../process/container.js';
 import type { HostClock } from '../process/identity.js';
 import type { UserDb } from '../process/users.js';
+import { WorkloadResolver } from '../process/workload.js';
 import { createOtlpMetricReader } from '../telemetry/otlp-metrics.js';
 import { createAgentTraces } from '../traces/agent-traces.js';
 import type { ProcessTraces } from '../traces/process-traces.js';
@@ -30,7 +33,10 @@ export interface Wiring {
   otlpProcessor: AccountingLogRecordProcessor | null;
   metricReaders: MetricReader[];
   traces: ProcessTraces | null;
+  /** The agent's own resource (its records, metrics); workloads get theirs from `workloads`. */
   resource: ReturnType<typeof buildResource>;
+  /** Container names from runtime state, shared by records, spans and resources. */
+  workloads: WorkloadResolver;
   provider: LoggerProvider;
   /** The agent's own records (cnproc.loss, cnproc.stats, cnproc.storm). */
   ownLogger: OtelLogger;
@@ -64,6 +70,14 @@ export function wire(config: AgentConfig, deps: WiringDeps): Wiring {
     extraAttributes: config.resource.attributes,
     bootId: deps.host.bootId,
   });
+  setCgroupHostRoot(config.process.hostRoot);
+  const workloads = new WorkloadResolver({
+    names: config.process.containerNames,
+    hostRoot: config.process.hostRoot,
+    maxStateFileBytes: config.process.maxStateFileBytes,
+  });
+  // Process records and spans go under their workload's resource; the agent's own keep `resource`.
+  const workloadResources = new WorkloadResources(resource, workloads);
   if (kinds.console) {
     const format = config.console.format === 'auto' ? (deps.stdout.isTTY ? 'pretty' : 'json') : config.console.format;
     processors.push(
@@ -84,13 +98,17 @@ export function wire(config: AgentConfig, deps: WiringDeps): Wiring {
   }
   const traces = config.traces.enabled
     ? createAgentTraces(config, {
-        resource,
+        resource: workloadResources.host,
+        resourceFor: (p) => workloadResources.forProcess(p),
         version: deps.version,
         names: deps.users,
         redact: (argv) => deps.policy().redactor.redactArgv(argv),
       })
     : null;
-  const provider = new LoggerProvider({ resource, processors: processors as LogRecordProcessor[] });
+  const provider = new LoggerProvider({
+    resource,
+    processors: [new WorkloadResourceProcessor(workloadResources), ...(processors as LogRecordProcessor[])],
+  });
   return {
     kinds,
     processors,
@@ -100,6 +118,7 @@ export function wire(config: AgentConfig, deps: WiringDeps): Wiring {
     metricReaders,
     traces,
     resource,
+    workloads,
     provider,
     ownLogger: provider.getLogger(SCOPE_NAME, deps.version),
   };

@@ -22,7 +22,7 @@ export const filterSection: ConfigSection<FilterConfig> = {
       env: 'CNPROC_OTEL_FILTER_DEFAULT',
     },
     rules: {
-      doc: 'Ordered rules, first match wins: [{ name, action: keep|drop, match: { events, executable, executableRegex, comm, argv, user, group, loginUser, container, cgroup, parent, ancestor, exitCode, thread } }]. See src/filter/rules.ts.',
+      doc: 'Ordered rules, first match wins: [{ name, action: keep|drop, match: { events, executable, executableRegex, comm, argv, user, group, loginUser, container, containerName, image, namespace, pod, cgroup, parent, ancestor, exitCode, thread } }]. See src/filter/rules.ts.',
       format: ruleList('filter-rules'),
       check: (rules) => {
         compileRules(rules);

@@ -5,6 +5,7 @@
  */
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import type { EnrichedEvent } from '../process/model.js';
+import type { Workload } from '../process/workload.js';
 import { type Action, type CompiledRule, type Condition, compileRules } from './rules.js';
 
 export interface NameLookup {
@@ -114,6 +115,17 @@ export class EventFilter {
         for (const pre of c.prefixes) if (id.startsWith(pre)) return true;
         return false;
       }
+      case 'containerName':
+        return anyMatch(c.patterns, x.workload?.containerName);
+      case 'image': {
+        const w = x.workload;
+        if (!w || w.imageName === null) return false;
+        return anyMatch(c.patterns, w.imageName) || (w.imageTag !== null && anyMatch(c.patterns, imageWithTag(w)));
+      }
+      case 'namespace':
+        return anyMatch(c.patterns, x.workload?.namespace);
+      case 'pod':
+        return anyMatch(c.patterns, x.workload?.podName);
       case 'exitCode':
         if (e.kind !== 'exit') return false;
         return c.nonzero ? e.status !== 0 : e.exitCode !== null && c.codes.has(e.exitCode);
@@ -168,6 +180,18 @@ export class EventFilter {
     }
     return { events, exitNonzeroOnly };
   }
+}
+
+const tagged = new WeakMap<Workload, string>();
+
+/** "name:tag", made once per workload (rules test it for every event of the container). */
+function imageWithTag(w: Workload): string {
+  let s = tagged.get(w);
+  if (s === undefined) {
+    s = `${w.imageName}:${w.imageTag}`;
+    tagged.set(w, s);
+  }
+  return s;
 }
 
 function anyMatch(patterns: RegExp[], value: string | null | undefined): boolean {

@@ -16,6 +16,10 @@
  * | group | name, id or list | effective group |
  * | loginUser | `human`, `daemon`, or names/ids | audit login uid: set (a login session) or unset (a daemon) |
  * | container | true, false, or id prefixes | in a container (any), on the host, or in these containers |
+ * | containerName | glob or list | the container's name (runtime state; in Kubernetes the pod's container name) |
+ * | image | glob or list | the container's image, as `name` or `name:tag` (e.g. `docker.io/library/nginx*`) |
+ * | namespace | glob or list | the Kubernetes namespace of the container's pod |
+ * | pod | glob or list | the Kubernetes pod name |
  * | cgroup | glob or list | cgroup path |
  * | parent | glob or list | the parent's executable |
  * | ancestor | glob or list | any ancestor's executable (as deep as process.ancestryDepth) |
@@ -37,6 +41,10 @@ const MATCH_KEYS = [
   'group',
   'loginUser',
   'container',
+  'containerName',
+  'image',
+  'namespace',
+  'pod',
   'cgroup',
   'parent',
   'ancestor',
@@ -47,7 +55,10 @@ export type MatchKey = (typeof MATCH_KEYS)[number];
 
 /** One compiled condition. `field` says what it reads; values are prepared for a plain test. */
 export type Condition =
-  | { field: 'executable' | 'comm' | 'cgroup' | 'parent' | 'ancestor'; patterns: RegExp[] }
+  | {
+      field: 'executable' | 'comm' | 'cgroup' | 'parent' | 'ancestor' | 'containerName' | 'image' | 'namespace' | 'pod';
+      patterns: RegExp[];
+    }
   | { field: 'argv'; pattern: RegExp }
   | { field: 'user' | 'group'; ids: Set<number>; names: Set<string> }
   | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
@@ -169,6 +180,10 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
     case 'cgroup':
     case 'parent':
     case 'ancestor':
+    case 'containerName':
+    case 'image':
+    case 'namespace':
+    case 'pod':
       return { field: key, patterns: globs(w, v) };
     case 'executableRegex':
       return { field: 'executable', patterns: [compileRegex(w, v)] };

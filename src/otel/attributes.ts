@@ -9,12 +9,16 @@
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { HrTime } from '../kernel/events.js';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
+import type { Workload } from '../process/workload.js';
 
 export type AttrType = 'string' | 'int' | 'boolean' | 'string[]' | 'int[]';
 
 export interface AttrDoc {
   type: AttrType;
-  /** Which records carry it ('all' or event names without the "process." prefix). */
+  /**
+   * Which records carry it: 'all', 'full', event names without the "process." prefix, or 'workload'
+   * (the workload resource in the agent; full records in the library, see MappingContext).
+   */
   on: string;
   brief: string;
 }
@@ -74,9 +78,43 @@ export const ATTRIBUTE_DOCS = {
     brief: 'Start time, ISO 8601 (fork time when seen, else boot time + start ticks).',
   },
   'process.linux.cgroup': { type: 'string', on: 'full', brief: 'cgroup path.' },
-  'container.id': { type: 'string', on: 'all', brief: 'Container id from the cgroup path.' },
-  'cnproc.container.runtime': { type: 'string', on: 'full', brief: 'docker, containerd, cri-o, podman or kubernetes.' },
-  'k8s.pod.uid': { type: 'string', on: 'all', brief: 'Kubernetes pod uid from the cgroup path.' },
+  'container.id': {
+    type: 'string',
+    on: 'all',
+    brief: 'Container id from the cgroup path (LXC, systemd-nspawn: the container name). Also on the workload resource.',
+  },
+  'cnproc.container.runtime': {
+    type: 'string',
+    on: 'full',
+    brief:
+      'docker, containerd, cri-o, podman, lxc, systemd-nspawn or kubernetes (a pod of unknown runtime): from the cgroup path; on the workload resource, from the runtime state that named the container.',
+  },
+  'k8s.pod.uid': {
+    type: 'string',
+    on: 'all',
+    brief: 'Kubernetes pod uid from the cgroup path (or runtime state). Also on the workload resource.',
+  },
+  'container.name': {
+    type: 'string',
+    on: 'workload',
+    brief: "Container name from the runtime's state; under Kubernetes, the pod's container name.",
+  },
+  'container.image.name': { type: 'string', on: 'workload', brief: 'Image repository, without tag or digest, as the runtime recorded it.' },
+  'container.image.tags': { type: 'string[]', on: 'workload', brief: 'The image tag the container was started from.' },
+  'container.image.id': { type: 'string', on: 'workload', brief: 'Image id, sha256:<hex>, when the runtime recorded it.' },
+  'k8s.pod.name': {
+    type: 'string',
+    on: 'workload',
+    brief: 'Pod name (CRI annotations of containerd and CRI-O; docker labels of cri-dockerd).',
+  },
+  'k8s.namespace.name': { type: 'string', on: 'workload', brief: "The pod's namespace." },
+  'k8s.container.name': { type: 'string', on: 'workload', brief: 'Container name in the pod spec (absent for the pause sandbox).' },
+  'cnproc.container.unresolved': {
+    type: 'string',
+    on: 'workload',
+    brief:
+      'Why the names are missing: no-state (no runtime state knows the id), unnamed (the state names nothing), too-large, malformed, vanished, denied or io-error. Absent when resolved.',
+  },
   'cnproc.process.systemd_unit': { type: 'string', on: 'all', brief: 'systemd service or scope of a host process.' },
   'cnproc.process.entity_id': {
     type: 'string',
@@ -239,6 +277,37 @@ export interface MappingContext {
   groupName(gid: number): string | undefined;
   /** Redacts secrets in argv; same array back when nothing was redacted. */
   redact(argv: readonly string[]): { argv: readonly string[]; redacted: boolean };
+  /**
+   * Full records also carry their workload's names (the 'workload' attributes). The library does
+   * this by default: a caller's LoggerProvider has one resource. The agent does not: its records are
+   * grouped under a resource per workload that carries them (otel/workload-resource.ts).
+   */
+  workloadAttributes?: boolean;
+}
+
+const workloadCache = new WeakMap<Workload, Readonly<LogAttributes>>();
+
+/**
+ * The attributes that say who runs a process: its workload resource's (beside the host's) and, in
+ * the library, its full records'. Computed once per workload (workloads are immutable and shared).
+ */
+export function workloadAttributes(w: Workload): Readonly<LogAttributes> {
+  let a = workloadCache.get(w);
+  if (a !== undefined) return a;
+  const o: Partial<Attrs> = { 'container.id': w.containerId };
+  if (w.runtime !== null) o['cnproc.container.runtime'] = w.runtime;
+  if (w.containerName !== null) o['container.name'] = w.containerName;
+  if (w.imageName !== null) o['container.image.name'] = w.imageName;
+  if (w.imageTag !== null) o['container.image.tags'] = [w.imageTag];
+  if (w.imageId !== null) o['container.image.id'] = w.imageId;
+  if (w.podUid !== null) o['k8s.pod.uid'] = w.podUid;
+  if (w.podName !== null) o['k8s.pod.name'] = w.podName;
+  if (w.namespace !== null) o['k8s.namespace.name'] = w.namespace;
+  if (w.k8sContainerName !== null) o['k8s.container.name'] = w.k8sContainerName;
+  if (w.unresolved !== null) o['cnproc.container.unresolved'] = w.unresolved;
+  a = Object.freeze(o) as LogAttributes;
+  workloadCache.set(w, a);
+  return a;
 }
 
 function basename(path: string): string {
@@ -438,6 +507,7 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     }
   }
   if (!lean) {
+    if (ctx.workloadAttributes && x.workload) Object.assign(a, workloadAttributes(x.workload));
     if (x.parent?.exe) a['cnproc.process.parent.executable.path'] = x.parent.exe;
     if (x.ancestors.length > 0) a['cnproc.process.ancestors'] = x.ancestors as string[];
   }

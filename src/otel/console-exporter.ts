@@ -1,7 +1,8 @@
 /**
  * LogRecordExporter to a terminal or pipe: the same records OTLP would carry, one line each.
- * pretty: "<time> <SEVERITY> <event> <body> [container=… missing=…]"; json: one object per line
- * with time, severity, event name, body and attributes.
+ * pretty: "<time> <SEVERITY> <event> <body> [container=<name or short id> pod=<ns>/<pod> missing=…]";
+ * json: one object per line with time, severity, event name, body, attributes and, for a
+ * container's record, `workload`: the names its resource carries (agent) or its attributes (library).
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -9,11 +10,38 @@ import { isoNanos, unixNanos } from '../util/time.js';
 
 export type ConsoleRecordFormat = 'pretty' | 'json';
 
+/** Workload names shown with a record: from its resource (the agent's per-workload resources), else its attributes (library). */
+const WORKLOAD_KEYS = [
+  'container.name',
+  'container.image.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'cnproc.container.unresolved',
+] as const;
+
+function workloadOf(r: ReadableLogRecord): Record<string, unknown> | undefined {
+  if (typeof r.attributes['container.id'] !== 'string') return undefined;
+  const ra = r.resource?.attributes ?? {};
+  let out: Record<string, unknown> | undefined;
+  for (const k of WORKLOAD_KEYS) {
+    const v = ra[k] ?? r.attributes[k];
+    if (v === undefined) continue;
+    out ??= {};
+    out[k] = v;
+  }
+  return out;
+}
+
 function pretty(r: ReadableLogRecord): string {
   const a = r.attributes;
   let extra = '';
   const c = a['container.id'];
-  if (typeof c === 'string') extra += ` container=${c.slice(0, 12)}`;
+  if (typeof c === 'string') {
+    const w = workloadOf(r);
+    const name = w?.['container.name'];
+    extra += ` container=${typeof name === 'string' ? name : c.slice(0, 12)}`;
+    if (w?.['k8s.pod.name'] !== undefined) extra += ` pod=${String(w['k8s.namespace.name'] ?? '?')}/${String(w['k8s.pod.name'])}`;
+  }
   const m = a['cnproc.process.missing'];
   if (Array.isArray(m) && m.length > 0) extra += ` missing=${m.join(',')}`;
   if (a['cnproc.process.args_redacted'] === true) extra += ' redacted';
@@ -30,6 +58,7 @@ function json(r: ReadableLogRecord): string {
     eventName: r.eventName,
     body: r.body,
     attributes: r.attributes,
+    workload: workloadOf(r),
   });
 }
 

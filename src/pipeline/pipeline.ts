@@ -33,6 +33,7 @@ import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { scanProc } from '../process/seed.js';
 import { UserDb } from '../process/users.js';
+import { WorkloadResolver } from '../process/workload.js';
 
 export { SCOPE_NAME };
 
@@ -49,6 +50,19 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   redact?: MappingContext['redact'];
   /** User and group names (default: a UserDb reading /etc/passwd and /etc/group). */
   names?: { userName(uid: number): string | undefined; groupName(gid: number): string | undefined };
+  /**
+   * Names containers from runtime state, once per container (default: a WorkloadResolver with its
+   * defaults). Pass the agent's to share its cache with spans and resources.
+   */
+  workloads?: WorkloadResolver;
+  /**
+   * Full records carry their container's names (container.name, container.image.*, k8s.pod.name,
+   * k8s.namespace.name, k8s.container.name). Default true: a caller's LoggerProvider has one
+   * resource for all records, so the records must say who ran them. To group records under a
+   * resource per workload instead, add a WorkloadResourceProcessor first in the provider's
+   * processors and set this to false (the agent does).
+   */
+  workloadAttributes?: boolean;
   /** Decides which events become records (after enrichment); dropped ones are counted by the filter. */
   filter?: EventFilter;
   /** Rate limits, ladder and storm aggregation (after the filter); its stats count what it holds back. */
@@ -68,6 +82,8 @@ export interface ProcessLogs {
   readonly source: ProcEventSource;
   readonly enricher: Enricher;
   readonly host: HostClock;
+  /** The container names in use (shared with spans and resources). */
+  readonly workloads: WorkloadResolver;
   /** Capture and process-table counters. */
   stats(): { capture: CaptureStats; process: EnricherStats; emitted: number; filtered: number; lastEventTime: HrTime | null };
   /** Kernel seq of the first and the last event handled on each CPU (cpu → seq). */
@@ -104,14 +120,17 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const enrich = opts.enrich ?? pd.enrich;
   const host = readHostClock();
   const users = opts.names ?? new UserDb();
+  const workloads = opts.workloads ?? new WorkloadResolver();
   const enricher = new Enricher(host, {
     ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
     maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
+    workloads,
   });
   const ctx: MappingContext = {
     userName: (uid) => users.userName(uid),
     groupName: (gid) => users.groupName(gid),
     redact: opts.redact ?? NO_REDACTION,
+    workloadAttributes: opts.workloadAttributes ?? true,
   };
   const logger = opts.loggerProvider.getLogger(SCOPE_NAME, opts.version);
   const batch: EnrichedEvent[] = [];
@@ -138,7 +157,16 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
       // 2. process model: the table follows every event, kept or not.
       const x: EnrichedEvent = enrich
         ? enricher.enrich(e, e.procSnapshot)
-        : { event: e, process: undefined, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
+        : {
+            event: e,
+            process: undefined,
+            parent: undefined,
+            ancestors: [],
+            previous: undefined,
+            tracer: undefined,
+            lifetimeNs: null,
+            workload: null,
+          };
       // Process spans (traces) are built from every event too, before anything is dropped.
       const traceCtx = opts.traceContext?.(x);
       // 3. filter: the rules (counted by the filter per rule, here in total).
@@ -166,6 +194,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     source,
     enricher,
     host,
+    workloads,
     seqByCpu: () => ({ first: seqMap(firstSeq), last: seqMap(lastSeq) }),
     stats: () => ({ capture: source.stats(), process: enricher.stats(), emitted, filtered, lastEventTime }),
     setFilter: (f) => {

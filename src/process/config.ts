@@ -3,13 +3,16 @@
  * process table.
  */
 
-import { intFormat } from '../config/formats.js';
+import { BOOLEAN, bytesFormat, intFormat } from '../config/formats.js';
 import type { ConfigSection } from '../config/section.js';
 import { type SnapshotConfig, snapshotKeys } from '../kernel/config.js';
 
 export interface ProcessConfig extends SnapshotConfig {
   ancestryDepth: number;
   maxProcesses: number;
+  containerNames: boolean;
+  hostRoot: string;
+  maxStateFileBytes: number;
 }
 
 export const processSection: ConfigSection<ProcessConfig> = {
@@ -25,6 +28,23 @@ export const processSection: ConfigSection<ProcessConfig> = {
       doc: 'Most processes in the process table; beyond it the least recently seen are evicted (counted).',
       format: intFormat(1024, 4_194_304),
       default: 65_536,
+    },
+    containerNames: {
+      doc: "Name each container from its runtime's state on the host (containerd, CRI-O, podman, docker), read-only, once per container: container.name, container.image.*, k8s.pod.name, k8s.namespace.name, k8s.container.name. false: ids only.",
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_CONTAINER_NAMES',
+    },
+    hostRoot: {
+      doc: "Where the host's root filesystem is mounted when the agent runs in a container and the runtime state directories are not mounted at their own paths ('' = /).",
+      format: String,
+      default: '',
+      env: 'CNPROC_OTEL_HOST_ROOT',
+    },
+    maxStateFileBytes: {
+      doc: 'Largest runtime state file read to name a container (podman/CRI-O containers.json grows with the containers on the host); larger ones flag the container too-large.',
+      format: bytesFormat(4096, 268_435_456),
+      default: 4_194_304,
     },
   },
 };

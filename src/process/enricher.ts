@@ -8,12 +8,15 @@ import type { HostClock } from './identity.js';
 import { type EnrichedEvent, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
 import { applySnapshot } from './snapshot.js';
 import { ProcessTable } from './table.js';
+import type { WorkloadResolver } from './workload.js';
 
 export interface EnricherOptions {
   /** Most ancestors listed on a record. */
   ancestryDepth: number;
   /** Most processes in the table. */
   maxProcesses: number;
+  /** Names each event's container (resolved once per container); without it events carry no workload. */
+  workloads?: WorkloadResolver;
 }
 
 export interface EnricherStats {
@@ -149,7 +152,8 @@ export class Enricher {
 
     const ppid = process?.ppid ?? null;
     const parent = ppid !== null ? t.peek(ppid) : undefined;
-    return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs };
+    const workload = this.opts.workloads?.of(process) ?? null;
+    return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs, workload };
   }
 
   /** Executables of ppid, its parent, ... up to the configured depth (stops at unknown or pid 0). */

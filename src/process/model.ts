@@ -3,6 +3,7 @@
  * setuid, comm) replaces the entry, so an event that holds an entry keeps what was true then.
  */
 import type { HrTime, ProcEvent } from '../kernel/events.js';
+import type { Workload } from './workload.js';
 
 export interface ProcessInfo {
   readonly tgid: number;
@@ -70,6 +71,8 @@ export interface EnrichedEvent {
   tracer: ProcessInfo | undefined;
   /** For exit: nanoseconds from start to exit, when the start is known. */
   lifetimeNs: number | null;
+  /** The subject's container and its names (null on the host; absent when the enricher has no resolver). */
+  workload?: Workload | null;
 }
 
 export const UNSET_ID = 4294967295;

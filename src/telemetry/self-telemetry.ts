@@ -226,6 +226,24 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     '{process}',
     (r, s) => r.observe(s.process.evicted),
   ],
+  [
+    'cnproc.containers',
+    'gauge',
+    'Containers whose identity and names the agent keeps',
+    '{container}',
+    (r, s) => r.observe(s.workloads?.containers ?? 0),
+  ],
+  [
+    'cnproc.container.lookups',
+    'counter',
+    'Runtime-state lookups to name a container (first sight, and retries of unresolved ones), by outcome',
+    '{lookup}',
+    (r, s) => {
+      const w = s.workloads;
+      r.observe(w ? w.lookups - w.unresolved : 0, { outcome: 'resolved' });
+      r.observe(w?.unresolved ?? 0, { outcome: 'unresolved' });
+    },
+  ],
   ['cnproc.socket.queued', 'gauge', 'Bytes waiting in the socket receive queue', 'By', (r, s) => r.observe(s.capture.socketQueuedBytes)],
   ['cnproc.memory.rss', 'gauge', 'Resident memory of the agent', 'By', (r) => r.observe(process.memoryUsage.rss())],
   [
@@ -305,8 +323,14 @@ export class SelfTelemetry {
     } else if (path === '/readyz') {
       const r = this.ready(this.opts.snapshot());
       res.writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.why}\n`);
+    } else if (path === '/readyz/capture') {
+      // Capturing, whatever the collector does: the DaemonSet's readiness (docs/deploy.md).
+      const subscribed = this.opts.snapshot().subscribed;
+      res
+        .writeHead(subscribed ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(subscribed ? 'subscribed (delivery is not part of this check)\n' : 'not subscribed to the proc connector\n');
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz or /readyz\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics, /healthz, /readyz or /readyz/capture\n');
     }
   }
 

@@ -11,6 +11,7 @@ import type { CaptureStats } from '../kernel/source.js';
 import type { ProcessorStats } from '../otel/accounting-processor.js';
 import type { PressureStats } from '../pressure/pressure.js';
 import type { EnricherStats } from '../process/enricher.js';
+import type { WorkloadStats } from '../process/workload.js';
 
 export interface TelemetrySnapshot {
   capture: CaptureStats;
@@ -25,6 +26,8 @@ export interface TelemetrySnapshot {
   pressure: PressureStats;
   /** The OTLP delivery loop and its store; null without OTLP. */
   delivery: DeliveryStats | null;
+  /** Container names: known containers and runtime-state lookups. */
+  workloads?: WorkloadStats;
 }
 
 /** Malformed datagrams, all reasons. */

@@ -16,11 +16,14 @@ export interface TracesAgentConfig {
 }
 
 import type { MappingContext } from '../otel/attributes.js';
+import type { ProcessInfo } from '../process/model.js';
 import { ProcessTraces, type ProcessTracesStats } from './process-traces.js';
 import { createTraceExporter, tracesUrl } from './trace-exporter.js';
 
 export interface AgentTracesDeps {
   resource: Resource;
+  /** Each span's resource by its process's workload (see ProcessTracesOptions.resourceFor). */
+  resourceFor?: (p: ProcessInfo) => Resource;
   version: string;
   names: { userName(uid: number): string | undefined; groupName(gid: number): string | undefined };
   /** The logs' redaction (follows reloads). */
@@ -33,6 +36,7 @@ export function createAgentTraces(config: TracesAgentConfig, deps: AgentTracesDe
   return new ProcessTraces({
     exporter: createTraceExporter(config.otlp, t),
     resource: deps.resource,
+    resourceFor: deps.resourceFor,
     version: deps.version,
     root: t.root,
     rootExecutables: t.rootExecutables,

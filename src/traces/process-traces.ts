@@ -32,8 +32,14 @@ import { ProcessSpanTracker, type TrackerStats } from './tracker.js';
 export interface ProcessTracesOptions {
   /** Where ended spans go (e.g. an OTLPTraceExporter). */
   exporter: SpanExporter;
-  /** Resource of the spans (default: the SDK's default resource). The agent passes the logs' resource. */
+  /** Resource of the spans (default: the SDK's default resource). */
   resource?: Resource;
+  /**
+   * Resource of each span by its process, overriding `resource`: the agent passes its
+   * WorkloadResources, so a container's spans are exported under that container's resource
+   * (one ResourceSpans per workload), as its log records are.
+   */
+  resourceFor?: (p: ProcessInfo) => Resource;
   /** Scope version reported on spans. */
   version?: string;
   /** Root rules (default: traces.root, ['session']). See docs/traces.md. */
@@ -90,6 +96,7 @@ export class ProcessTraces {
     const users = opts.names ?? new UserDb();
     const origin: SpanOrigin = {
       resource: opts.resource ?? defaultResource(),
+      resourceFor: opts.resourceFor,
       scope: opts.version !== undefined ? { name: SCOPE_NAME, version: opts.version } : { name: SCOPE_NAME },
       mapping: {
         userName: (uid) => users.userName(uid),

@@ -41,6 +41,8 @@ export const EXEC_EVENT_NAME = 'process.exec';
 /** Where spans come from: the scope and resource they are exported under. */
 export interface SpanOrigin {
   resource: Resource;
+  /** The resource of a process's span, by its workload (the agent's WorkloadResources); else `resource`. */
+  resourceFor?: (p: ProcessInfo) => Resource;
   scope: InstrumentationScope;
   mapping: MappingContext;
 }
@@ -142,7 +144,7 @@ export function toReadableSpan(s: OpenSpan, end: HrTime, exit: EnrichedEvent | u
     },
     duration: hrTimeDuration(start, endTime),
     ended: true,
-    resource: origin.resource,
+    resource: origin.resourceFor !== undefined ? origin.resourceFor(process) : origin.resource,
     instrumentationScope: origin.scope,
     droppedAttributesCount: 0,
     droppedEventsCount: droppedExecs,

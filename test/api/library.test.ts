@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { CaptureError, EVENT_TYPES, type ProcEvent, ProcEventSource, startProcessLogs } from '../../src/index.js';
+import { unknownProcess } from '../../src/process/model.js';
 import { isRoot, run, waitFor } from '../helpers/kernel.js';
 
 test('the entry point exports the API', () => {
@@ -58,4 +59,26 @@ test('raw capture: typed events without OpenTelemetry', async (t) => {
   const stats = await source.stop();
   assert.equal(stats.delivered, seen.length);
   assert.equal(await source.stop(), await source.stop(), 'stop is idempotent');
+});
+
+test('library path, both ways: names on the records by default; the agent’s grouping with the processor', async (t) => {
+  const { WorkloadResolver, WorkloadResourceProcessor, WorkloadResources } = await import('../../src/index.js');
+  // A container's workload, as the enricher would resolve it (no runtime needed here).
+  const resolver = new WorkloadResolver({ names: false });
+  const id = 'f'.repeat(64);
+  resolver.of({ ...unknownProcess(5, 1), containerId: id, cgroup: `/docker/${id}` });
+  const exporter = new InMemoryLogRecordExporter();
+  const resource = resourceFromAttributes({ 'service.name': 'host-app' });
+  const provider = new LoggerProvider({
+    resource,
+    processors: [new WorkloadResourceProcessor(new WorkloadResources(resource, resolver)), new SimpleLogRecordProcessor({ exporter })],
+  });
+  provider
+    .getLogger('cnproc-otel')
+    .emit({ eventName: 'process.exec', attributes: { 'cnproc.event.name': 'process.exec', 'container.id': id } });
+  const [r] = exporter.getFinishedLogRecords();
+  assert.equal(r?.resource.attributes['container.id'], id, 'grouped under the workload’s resource');
+  assert.equal(r?.resource.attributes['service.name'], 'host-app', 'on top of the caller’s resource');
+  await provider.shutdown();
+  t.diagnostic('startProcessLogs({ workloads: resolver, workloadAttributes: false }) feeds the same resolver');
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { EventFilter } from '../../src/filter/filter.js';
 import type { ProcEvent } from '../../src/kernel/events.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+import type { Workload } from '../../src/process/workload.js';
 
 const names = {
   userName: (uid: number) => ({ 0: 'root', 1000: 'alice' })[uid],
@@ -86,6 +87,37 @@ test('each match field', () => {
   const thread = x({ kind: 'fork', pid: 11, parentPid: 10, parentTgid: 10, isThread: true });
   assert.ok(keeps({ thread: true }, thread));
   assert.ok(keeps({ thread: false }, exec()));
+});
+
+test('workload fields: container name, image (name or name:tag), Kubernetes namespace and pod', () => {
+  const w: Workload = {
+    containerId: 'ab'.repeat(32),
+    runtime: 'containerd',
+    containerName: 'server',
+    imageName: 'registry.example.com/shop/server',
+    imageTag: '2.3.1',
+    imageId: null,
+    podUid: null,
+    podName: 'shop-server-7d9f8-abcde',
+    namespace: 'shop',
+    k8sContainerName: 'server',
+    unresolved: null,
+  };
+  const inPod = { ...exec({ containerId: w.containerId }), workload: w };
+  assert.ok(keeps({ containerName: 'serv*' }, inPod));
+  assert.ok(!keeps({ containerName: 'web' }, inPod));
+  assert.ok(keeps({ image: 'registry.example.com/shop/*' }, inPod));
+  assert.ok(keeps({ image: '*/server:2.*' }, inPod), 'name:tag');
+  assert.ok(!keeps({ image: '*:latest' }, inPod));
+  assert.ok(keeps({ namespace: ['kube-system', 'shop'] }, inPod));
+  assert.ok(keeps({ pod: 'shop-server-*' }, inPod));
+  assert.ok(keeps({ namespace: 'shop', image: '*server*', events: ['exec'] }, inPod), 'AND of workload fields');
+  for (const k of ['containerName', 'image', 'namespace', 'pod']) {
+    assert.ok(!keeps({ [k]: '*' }, exec()), `${k}: a host process (no workload) never matches`);
+    const unnamed = { ...inPod, workload: { ...w, containerName: null, imageName: null, podName: null, namespace: null } };
+    assert.ok(!keeps({ [k]: '*' }, unnamed), `${k}: an unresolved container never matches (flagged, not guessed)`);
+  }
+  assert.throws(() => keeps({ namespace: '' }, inPod), /match\.namespace: must be a glob/);
 });
 
 test('first match wins, default applies, hits are counted per rule', () => {

@@ -7,6 +7,7 @@ import { ATTRIBUTE_DOCS, isLeanRecord, isoTime, type MappingContext, recordAttri
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+import type { Workload } from '../../src/process/workload.js';
 import { isoNanos } from '../../src/util/time.js';
 import { telemetrySnapshot } from '../helpers/stats.js';
 
@@ -92,10 +93,46 @@ const TYPE_OF: Record<string, (v: unknown) => boolean> = {
   'int[]': (v) => Array.isArray(v) && v.every((x) => Number.isInteger(x)),
 };
 
+/** A named container and one whose names could not be resolved. */
+const named: Workload = {
+  containerId: 'c'.repeat(64),
+  runtime: 'containerd',
+  containerName: 'server',
+  imageName: 'registry.example.com/shop/server',
+  imageTag: '2.3.1',
+  imageId: `sha256:${'d'.repeat(64)}`,
+  podUid: 'pod-1',
+  podName: 'shop-server-1',
+  namespace: 'shop',
+  k8sContainerName: 'server',
+  unresolved: null,
+};
+const unnamed: Workload = {
+  ...named,
+  containerName: null,
+  imageName: null,
+  imageTag: null,
+  imageId: null,
+  podName: null,
+  namespace: null,
+  k8sContainerName: null,
+  unresolved: 'no-state',
+};
+const libraryCtx: MappingContext = { ...ctx, workloadAttributes: true };
+
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
-  for (const e of [...events, { ...hdr, kind: 'exec', snapshotSuperseded: true } as ProcEvent]) {
-    const attrs = recordAttributes(enriched(e), EVENT_NAMES[e.kind], ctx);
+  const samples: Array<[EnrichedEvent, MappingContext]> = [
+    ...[...events, { ...hdr, kind: 'exec', snapshotSuperseded: true } as ProcEvent].map((e): [EnrichedEvent, MappingContext] => [
+      enriched(e),
+      ctx,
+    ]),
+    // The library's records carry their workload's names (the agent's resource does instead).
+    [{ ...enriched(events[1] as ProcEvent), workload: named }, libraryCtx],
+    [{ ...enriched(events[1] as ProcEvent), workload: unnamed }, libraryCtx],
+  ];
+  for (const [x, c] of samples) {
+    const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);
     for (const [k, v] of Object.entries(attrs)) {
       const doc = (ATTRIBUTE_DOCS as Record<string, { type: string }>)[k];
       assert.ok(doc, `${k} is not in ATTRIBUTE_DOCS`);
@@ -323,4 +360,18 @@ test('isoTime gives isoNanos’s text, across seconds', () => {
     [1795656087, 999999999],
   ];
   for (const t of times) assert.equal(isoTime(t), isoNanos(t), JSON.stringify(t));
+});
+
+test('workload names: on full records only in the library; never on lean records; the agent keeps them for the resource', () => {
+  const exec = { ...enriched(events[1] as ProcEvent), workload: named };
+  const lib = recordAttributes(exec, 'process.exec', libraryCtx);
+  assert.equal(lib['container.name'], 'server');
+  assert.deepEqual(lib['container.image.tags'], ['2.3.1']);
+  assert.equal(lib['k8s.namespace.name'], 'shop');
+  assert.equal(lib['cnproc.container.runtime'], 'containerd', 'the state’s runtime over the cgroup’s');
+  const agent = recordAttributes(exec, 'process.exec', ctx);
+  assert.equal(agent['container.name'], undefined);
+  assert.equal(agent['container.id'], named.containerId, 'the join key stays on every record');
+  const fork = { ...enriched(events[0] as ProcEvent), process: { ...proc, source: 'fork' as const }, workload: named };
+  assert.equal(recordAttributes(fork, 'process.fork', libraryCtx)['container.name'], undefined);
 });

@@ -23,7 +23,7 @@ const KINDS = ['receivers', 'processors', 'exporters', 'connectors', 'extensions
 /** Component types in use, by kind: current names only (no deprecated aliases). */
 const CURRENT: Record<string, string[]> = {
   receivers: ['otlp'],
-  processors: ['memory_limiter', 'resource', 'transform', 'filter', 'attributes'],
+  processors: ['memory_limiter', 'resource', 'transform', 'filter', 'attributes', 'k8sattributes'],
   exporters: ['otlp_http', 'otlp_grpc', 'debug', 'load_balancing', 'elasticsearch'],
   extensions: ['file_storage', 'health_check', 'pprof'],
   connectors: [],
@@ -137,6 +137,20 @@ describe('collector configurations', () => {
       assert.equal(type(e.sending_queue?.storage ?? ''), 'file_storage', `${id}: persistent queue`);
       assert.equal(e.sending_queue.enabled, true, `${id}: queue enabled`);
     }
+    // Workload metadata: k8sattributes on logs and traces, associated by the resource's
+    // container.id or k8s.pod.uid (never the connection: agents run with hostNetwork).
+    for (const p of ['logs', 'traces']) assert.ok((pipelines[p].processors as string[]).includes('k8sattributes'), `${p}: k8sattributes`);
+    const k8s = cfg.processors.k8sattributes as Obj;
+    assert.deepEqual(
+      (k8s.pod_association as Obj[]).map((a) => (a.sources as Obj[]).map((s) => `${s.from}:${s.name}`)),
+      [['resource_attribute:container.id'], ['resource_attribute:k8s.pod.uid']],
+    );
+    for (const m of ['k8s.pod.name', 'k8s.namespace.name', 'k8s.deployment.name', 'k8s.container.name'])
+      assert.ok((k8s.extract.metadata as string[]).includes(m), `extracts ${m}`);
+    assert.ok(
+      (k8s.extract.labels as Obj[]).some((l) => l.from === 'pod'),
+      'pod labels',
+    );
     // The Kubernetes DaemonSet sends to the gateway's OTLP/HTTP port.
     assert.match(readFileSync(join(REPO, 'packaging/kubernetes/configmap.yaml'), 'utf8'), /endpoint: http:\/\/otel-gateway\.[\w.-]+:4318/);
   });

@@ -95,7 +95,7 @@ describe('kubernetes manifests', () => {
     const listed = [...(kustomization.doc.resources as string[])].sort();
     const files = [...new Set(objects.map((m) => m.file))].sort();
     assert.deepEqual(listed, files, 'the kustomization lists every manifest');
-    assert.deepEqual(objects.map((m) => m.doc.kind).sort(), ['ConfigMap', 'DaemonSet', 'Namespace', 'ServiceAccount']);
+    assert.deepEqual(objects.map((m) => m.doc.kind).sort(), ['ConfigMap', 'DaemonSet', 'Namespace', 'ResourceQuota', 'ServiceAccount']);
   });
 
   test('namespace admits privileged pods (hostPID/hostNetwork exceed baseline)', () => {
@@ -165,13 +165,13 @@ describe('kubernetes manifests', () => {
     assert.ok(quantity(limits.memory) >= 256 * 2 ** 20, 'room for the process table and export queue');
   });
 
-  test('probes: /healthz and /readyz on the self-telemetry listener', () => {
+  test('probes: /healthz and /readyz/capture on the self-telemetry listener', () => {
     const port = agentConfig.metrics?.port ?? 9464;
     const host = agentConfig.metrics?.host ?? '127.0.0.1';
     assert.equal(port, 9464);
     for (const [probe, path] of [
       ['livenessProbe', '/healthz'],
-      ['readinessProbe', '/readyz'],
+      ['readinessProbe', '/readyz/capture'],
       ['startupProbe', '/healthz'],
     ] as const) {
       const get = c[probe]?.httpGet as Obj;
@@ -202,6 +202,36 @@ describe('kubernetes manifests', () => {
         assert.equal(m.mountPath, '/var/lib/cnproc-otel', `only the spool is a writable host path, not ${m.mountPath}`);
       assert.ok(volumes.has(m.name), `volume ${m.name}`);
     }
+  });
+
+  test('scheduling: node-critical priority (admitted by the namespace quota), the image’s architecture only', () => {
+    assert.equal(pod.priorityClassName, 'system-node-critical');
+    const quota = find('ResourceQuota');
+    assert.deepEqual(quota.spec.scopeSelector.matchExpressions, [
+      { scopeName: 'PriorityClass', operator: 'In', values: ['system-node-critical'] },
+    ]);
+    const dockerfile = readFileSync(join(REPO, 'packaging/container/Dockerfile'), 'utf8');
+    assert.match(dockerfile, /--platform linux\/amd64/, 'the image is built for amd64');
+    assert.equal(pod.nodeSelector['kubernetes.io/arch'], 'amd64', 'only nodes the image can run on');
+  });
+
+  test('memory request at or above the measured steady RSS (98 MiB at rest, 2026-11-30)', () => {
+    assert.ok(quantity((c.resources as Obj).requests.memory) >= 98 * 2 ** 20);
+  });
+
+  test('readiness does not depend on the gateway: /readyz/capture', () => {
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz/capture');
+  });
+
+  test('runtime state directories mounted read-only at their own paths (container names)', () => {
+    const mounts = new Map((c.volumeMounts as Obj[]).map((m) => [m.mountPath, m]));
+    const volumes = new Map((pod.volumes as Obj[]).map((v) => [v.name, v]));
+    for (const dir of ['/run/containerd', '/run/containers/storage', '/var/lib/containers/storage', '/var/lib/docker/containers']) {
+      const m = mounts.get(dir);
+      assert.ok(m?.readOnly, `${dir} mounted read-only`);
+      assert.equal(volumes.get(m.name)?.hostPath?.path, dir, `${dir} from the host`);
+    }
+    assert.equal(agentConfig.process?.hostRoot ?? '', '', 'state at its own paths: no host root prefix');
   });
 
   test('configmap: a valid agent configuration that exports over OTLP', () => {

@@ -22,6 +22,11 @@ export const TEST_TOOLS: ReadonlyArray<{ command: string; deb: string; for: stri
   { command: 'readelf', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
   { command: 'promtool', deb: 'prometheus', for: 'the metrics endpoint passes promtool check metrics (telemetry)' },
   { command: 'cc', deb: 'gcc', for: 'C helpers built from the repository (kernel)' },
+  { command: 'podman', deb: 'podman', for: 'a real container through the agent (otel/podman)' },
+  { command: 'runc', deb: 'runc', for: "podman's and containerd's runtime (otel/podman, process/runtimes)" },
+  { command: 'busybox', deb: 'busybox-static', for: 'the rootfs of the test containers' },
+  { command: 'dockerd', deb: 'docker.io', for: 'a real docker container (process/runtimes)' },
+  { command: 'containerd', deb: 'containerd', for: 'real containerd and ctr containers (process/runtimes)' },
 ];
 
 function has(command: string): boolean {

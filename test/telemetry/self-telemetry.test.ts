@@ -46,6 +46,8 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     assert.ok(!lint.error, `promtool (Debian package prometheus; npm test installs it as root): ${lint.error?.message}`);
     assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
     assert.equal(`${lint.stdout}${lint.stderr}`.trim(), '', 'promtool: no lint findings');
+    assert.match(text, /^cnproc_containers\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_container_lookups_total\{[^}]*outcome="unresolved"[^}]*\} \d+$/m);
     // Woken by every event (the default): the exec-only socket's counters exist and stay at 0.
     assert.match(text, /^cnproc_capture_exec_wakeups_total\{[^}]*\} 0$/m);
     assert.match(text, /^cnproc_capture_exec_snapshots_total\{[^}]*read="wakeup"[^}]*\} 0$/m);
@@ -66,6 +68,8 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     }
     assert.equal(ready.status, 503);
     assert.match(ready.body, /collector not accepting \(\d+ attempts\): HTTP 503/);
+    // The DaemonSet's readiness stays: a gateway outage must not take every agent out of rotation.
+    assert.deepEqual(await get(`${base}/readyz/capture`), { status: 200, body: 'subscribed (delivery is not part of this check)\n' });
     let metrics = (await get(`${base}/metrics`)).body;
     assert.match(metrics, /^cnproc_delivery_retries_total\{[^}]*\} [1-9]\d*$/m);
     // The collector answers again, then refuses for good: ready, then not ready with the reason.
