@@ -40,7 +40,7 @@ export const deliverySection: ConfigSection<DeliveryConfig> = {
       env: 'CNPROC_OTEL_SPOOL_MAX_BYTES',
     },
     fsync: {
-      doc: 'never: the kernel writes batches back (an agent crash, kill -9 or OOM loses nothing stored; a power cut may lose the last seconds), like Fluent Bit storage.sync normal; always: fsync each batch and the directory before it is sent (survives a power cut; each fsync blocks the main thread for milliseconds).',
+      doc: 'Segments are written off the main thread, in order. never: a batch is sent as soon as it is stored and written behind it; the kernel writes it back (an agent crash, kill -9 or OOM loses only the batches still queued for writing, usually none; a power cut may lose the last seconds), like Fluent Bit storage.sync normal; always: a batch is sent only after it and the directory are fsynced (survives a power cut; costs the sender milliseconds per batch, not the main thread).',
       format: oneOf('fsync', ['always', 'never']),
       default: 'never',
     },
