@@ -84,14 +84,14 @@ export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: bool
 
 /**
  * One parseable line with the delivery identity (records): stored (by the export processor) +
- * found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + left.
+ * found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + write_failed + left.
  */
 export function deliveryAccounting(stored: number, d: DeliveryStats): string {
   const st = d.store;
   return (
     `delivery accounting: stored=${stored} found_at_start=${st.foundAtOpen.records} delivered=${d.delivered} ` +
     `rejected=${d.rejected} partially_rejected=${d.partiallyRejected} spool_dropped=${spoolDroppedRecords(d)} ` +
-    `corrupt=${st.corrupt.records} left=${st.records}`
+    `corrupt=${st.corrupt.records} write_failed=${st.writeFailed.records} left=${st.records}`
   );
 }
 

@@ -14,7 +14,10 @@ export function assertDeliveryIdentity(stderr: string): Record<string, number> {
       .map(([k, v]) => [k, Number(v)]),
   ) as Record<string, number>;
   const lhs = (a.stored ?? 0) + (a.found_at_start ?? 0);
-  const rhs = ['delivered', 'rejected', 'partially_rejected', 'spool_dropped', 'corrupt', 'left'].reduce((n, k) => n + (a[k] ?? 0), 0);
+  const rhs = ['delivered', 'rejected', 'partially_rejected', 'spool_dropped', 'corrupt', 'write_failed', 'left'].reduce(
+    (n, k) => n + (a[k] ?? 0),
+    0,
+  );
   assert.equal(lhs, rhs, m[0]);
   return a;
 }
