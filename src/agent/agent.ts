@@ -104,7 +104,6 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     throw err;
   }
   const running = logs;
-  reloader.attach(running);
   pressure.start({ source: running.source, processors: w.processors, otlp: w.otlp });
   log.info(describeExport(w.kinds, logsUrl(config.otlp), config.otlp.protocol));
   if (w.traces) log.info(describeTraces(config));
@@ -160,6 +159,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   loss = new LossReport({ snapshot, log, ownLogger: w.ownLogger, logs: running, otlp: w.otlp, forksAtStart });
   w.otlp?.delivery.kick();
   loss.start(config.capture.statsIntervalMs, config.stats.intervalMs);
+  // SIGHUP from here on: every unit a reload can reach is running.
+  reloader.attach(running);
 
   const code = await finished;
   stopping = true;

@@ -46,7 +46,7 @@ export class Reloader {
     return this.current;
   }
 
-  /** SIGHUP does nothing until the pipeline runs. */
+  /** SIGHUP does nothing until the agent runs (pipeline, pressure control, reports). */
   attach(logs: ProcessLogs): void {
     this.logs = logs;
   }

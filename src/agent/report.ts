@@ -85,7 +85,7 @@ export function describeDelivery(d: DeliveryStats, spool: boolean, flushed: bool
 
 /**
  * The delivery identity (records): stored (by the export processor) + found_at_start = delivered +
- * rejected + partially_rejected + spool_dropped + corrupt + left.
+ * rejected + partially_rejected + spool_dropped + corrupt + write_failed + left.
  */
 export function deliveryAccountingOf(stored: number, d: DeliveryStats): Record<string, number> {
   const st = d.store;
@@ -97,6 +97,7 @@ export function deliveryAccountingOf(stored: number, d: DeliveryStats): Record<s
     partially_rejected: d.partiallyRejected,
     spool_dropped: spoolDroppedRecords(d),
     corrupt: st.corrupt.records,
+    write_failed: st.writeFailed.records,
     left: st.records,
   };
 }

@@ -20,7 +20,7 @@ export interface StopDocument {
   accounting: Record<string, number>;
   /** Every loss cause's total since start (the cnproc.loss table). */
   loss: Record<LossKey, number>;
-  /** stored + found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + left; null without OTLP. */
+  /** stored + found_at_start = delivered + rejected + partially_rejected + spool_dropped + corrupt + write_failed + left; null without OTLP. */
   delivery: Record<string, number> | null;
   exporters: Array<{ name: string; exported: number; dropped: Record<string, number>; notSent: number }>;
   pressure: { level: number; transitions: number };

@@ -84,29 +84,37 @@ export interface BatchStoreStats {
   corrupt: BatchCount;
   /** `corrupt.batches` broken down by reason. */
   corruptReasons: Record<CorruptReason, number>;
-  /** Batches that could not be written (e.g. ENOSPC, EIO); append() returned null and nothing was stored. */
+  /** Batches whose segment could not be written (e.g. ENOSPC, EIO) and that were still unsent at close: lost. */
   writeFailed: BatchCount;
   /** Segment and temporary files found in the directory when the spool was opened (always zero in memory). */
   foundAtOpen: BatchCount;
   /** Files in the spool directory that are not the spool's own; left alone and not counted in `bytes`. */
   foreignFiles: number;
+  /**
+   * Batches held whose segment is not on disk yet: queued for the disk spool's writer, or kept in
+   * memory after a failed write (always zero in memory). A kill -9 loses these.
+   */
+  unwritten: number;
   /** The latest refusal, I/O failure or corruption, as a one-line message (naming the file if any); null if none. */
   lastError: string | null;
 }
 
 /**
  * A durable (or, for the in-memory variant, process-lifetime) FIFO of serialized batches.
- * Single-threaded and synchronous: every call completes its file I/O before returning.
+ * Single-threaded; append, peek and ack return at once. The disk spool writes and deletes segment
+ * files behind them, in order, off the event loop (see disk-spool.ts).
  */
 export interface BatchStore {
   /**
-   * Appends one batch; it is durable per the fsync policy when this returns. While the store would
+   * Appends one batch; it can be peeked at once, and the disk spool has it on disk (durable per the
+   * fsync policy) once its queued write is done. While the store would
    * exceed maxBytes, the oldest batches are removed and counted in `droppedOldest`. A single batch
    * larger than maxBytes on its own is refused: it is not stored, nothing else is dropped, and it is
    * counted in `droppedOldest` (and `refusedOversize`).
    *
-   * @returns the id of the stored batch, or null if it was refused (oversize) or could not be
-   *   written (`writeFailed`; the caller still holds the payload and may send it directly).
+   * @returns the id of the stored batch, or null if it was refused (oversize). A segment the disk
+   *   spool then cannot write is kept in memory (still sent; `unwritten`) and counted as
+   *   `writeFailed` if it is still held at close.
    * @throws RangeError if `records` is not a non-negative 32-bit integer or `encoding` is unknown (caller bug).
    */
   append(records: number, encoding: PayloadEncoding, payload: Uint8Array): number | null;
@@ -123,10 +131,11 @@ export interface BatchStore {
   /** A snapshot of the counters. */
   stats(): BatchStoreStats;
   /**
-   * Releases resources (the disk spool's directory lock). Idempotent. Afterwards stats() still works
-   * and the other methods throw. Batches held by an in-memory store are lost (`batches` tells how many).
+   * Finishes what the store has queued (the disk spool's writes), then releases its resources (the
+   * directory lock). Idempotent. Afterwards stats() still works and the other methods throw.
+   * Batches held by an in-memory store are lost (`batches` tells how many).
    */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Why a store cannot be opened or used: the message names the path, the errno and what holds it. */
@@ -239,6 +248,11 @@ export class BatchLedger<E extends LedgerEntry> {
     return this.live.get(id);
   }
 
+  /** Every held entry, oldest first (a copy: the caller may release entries while walking it). */
+  held(): E[] {
+    return [...this.live.values()];
+  }
+
   /** The oldest held entry, if any. */
   oldest(): E | undefined {
     this.skipReleased();
@@ -298,6 +312,7 @@ export class BatchLedger<E extends LedgerEntry> {
       writeFailed: { ...c.writeFailed },
       foundAtOpen: { ...c.foundAtOpen },
       foreignFiles: this.foreignFiles,
+      unwritten: 0,
       lastError: this.lastError,
     };
   }

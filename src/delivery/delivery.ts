@@ -207,6 +207,6 @@ export class Delivery {
     }
     this.sender.close();
     this.storeClosed = true;
-    this.store.close();
+    await this.store.close();
   }
 }

@@ -5,6 +5,14 @@
  * every segment carries checksums so damage found later is detected, counted and skipped rather than
  * sent or crashed on. Only headers are read at open; payloads are read by peek().
  *
+ * Writes and deletes run off the event loop, in order, on one queue of asynchronous file
+ * operations (libuv's thread pool): append() holds the batch in memory and returns at once, and
+ * the batch is on disk a moment later (flush() waits for it). With fsync `never` a batch is
+ * sendable from the moment it is appended (a kill -9 loses only what is still queued: `unwritten`);
+ * with `always`, peek() offers a batch only once its segment and the directory are fsynced, so
+ * nothing is sent before it would survive a power cut, and `onWritten` wakes the sender then.
+ * close() writes everything queued first.
+ *
  * Segment file `<id, 16 digits>.seg`, little-endian, 80-byte header then the payload:
  *
  * | offset | size | field                                                        |
@@ -25,19 +33,19 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
-  fsyncSync,
+  fsync as fsyncCb,
   linkSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   statSync,
   unlinkSync,
   writeFileSync,
-  writevSync,
 } from 'node:fs';
+import { open as openAsync, rename as renameAsync, unlink as unlinkAsync } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   BatchLedger,
   type BatchStore,
@@ -83,7 +91,18 @@ export interface DiskSpoolOptions {
 
 interface SegmentEntry extends LedgerEntry {
   path: string;
+  /** The batch while its segment is not written (or could not be): peek() serves it from memory. */
+  batch: StoredBatch | null;
+  /** Taken out of the ledger (acked, dropped): the writer skips it or deletes what it wrote. */
+  removed: boolean;
+  /** Its segment could not be written: held in memory only, counted as writeFailed if still held at close. */
+  failed: boolean;
 }
+
+/** One queued file operation; they run one at a time, in order. */
+type Job = { kind: 'write'; entry: SegmentEntry; encoding: PayloadEncoding } | { kind: 'unlink'; path: string };
+
+const fsyncFd = promisify(fsyncCb);
 
 interface SegmentHeader {
   encoding: PayloadEncoding;
@@ -159,16 +178,16 @@ function decodeHeader(h: Buffer, fileBytes: number, id: number): Checked<Segment
   };
 }
 
-/** Writes every byte of `buffers` (writev may stop short; regular files rarely do). */
-function writeAll(fd: number, buffers: Uint8Array[]): void {
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const written = writevSync(fd, buffers);
-  if (written === total) return;
-  const rest = Buffer.concat(buffers).subarray(written);
+/** Writes header and payload whole (a write may stop short; regular files rarely do). */
+async function writeAllAsync(fh: Awaited<ReturnType<typeof openAsync>>, header: Uint8Array, payload: Uint8Array): Promise<void> {
+  const total = header.byteLength + payload.byteLength;
+  const { bytesWritten } = await fh.writev([header, payload]);
+  if (bytesWritten === total) return;
+  const rest = Buffer.concat([header, payload]).subarray(bytesWritten);
   let off = 0;
   // Bounded: each write makes progress or throws.
   while (off < rest.length) {
-    const n = writevSync(fd, [rest.subarray(off)]);
+    const { bytesWritten: n } = await fh.write(rest, off);
     if (n <= 0) throw new Error('write returned 0 bytes');
     off += n;
   }
@@ -310,6 +329,17 @@ export class DiskSpool implements BatchStore {
   private lockPath: string | null;
   /** The batch last returned by peek(), so a retry loop does not re-read and re-hash it. */
   private peeked: StoredBatch | null = null;
+  /** Called after each segment is written (the sender waits for it with fsync `always`). */
+  onWritten: (() => void) | null = null;
+  /** File operations waiting for their turn, and the promise of the run in progress (null: idle). */
+  private readonly jobs: Job[] = [];
+  private idle: Promise<void> | null = null;
+  /** Batches appended whose segment is not written yet (queued, or being written). */
+  private unwritten = 0;
+  /** Writes that failed since open: stats() walks the held batches for the memory-only ones only then. */
+  private failedWrites = 0;
+  private closing = false;
+  private crashed = false;
 
   private constructor(
     readonly dir: string,
@@ -350,7 +380,7 @@ export class DiskSpool implements BatchStore {
     try {
       spool.scan();
     } catch (err) {
-      spool.close();
+      spool.release();
       throw err;
     }
     return spool;
@@ -365,7 +395,8 @@ export class DiskSpool implements BatchStore {
       this.ledger.countRefusedOversize(records, bytes, this.maxBytes);
       return null;
     }
-    // Make room first, so the directory never exceeds maxBytes even transiently.
+    // Make room first, so the directory never exceeds maxBytes even transiently (deletes are queued
+    // ahead of this write).
     for (let e = this.ledger.oldest(); e !== undefined && this.ledger.bytes + bytes > this.maxBytes; e = this.ledger.oldest()) {
       this.remove(e);
       this.ledger.countDroppedOldest(e.records);
@@ -373,37 +404,24 @@ export class DiskSpool implements BatchStore {
     const id = this.nextId++;
     const createdMs = Math.max(0, Date.now()); // the header field is unsigned
     const path = join(this.dir, segmentName(id));
-    const tmp = `${path}.tmp`;
-    let fd: number | undefined;
-    let step = 'write';
-    try {
-      fd = openSync(tmp, 'w', 0o600);
-      writeAll(fd, [encodeHeader(id, records, encoding, payload, createdMs), payload]);
-      if (this.fsync === 'always') fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-      step = 'rename';
-      renameSync(tmp, path);
-    } catch (err) {
-      if (fd !== undefined) closeQuietly(fd);
-      try {
-        unlinkIfPresent(tmp);
-      } catch {
-        // Counted below; a leftover temp file is removed and counted at the next open.
-      }
-      this.ledger.countWriteFailed(records, `cannot ${step} spool segment ${tmp}: ${describeError(err)}`);
-      return null;
-    }
-    this.ledger.hold({ id, bytes, records, path });
-    if (this.fsync === 'always' && this.dirFd !== null) {
-      try {
-        fsyncSync(this.dirFd);
-      } catch (err) {
-        // The segment is in place and readable; only its durability across power loss is in doubt.
-        this.ledger.lastError = `cannot fsync spool directory ${this.dir}: ${describeError(err)}`;
-      }
-    }
+    const entry: SegmentEntry = {
+      id,
+      bytes,
+      records,
+      path,
+      batch: { id, records, encoding, payload, createdMs },
+      removed: false,
+      failed: false,
+    };
+    this.ledger.hold(entry);
+    this.unwritten++;
+    this.enqueue({ kind: 'write', entry, encoding });
     return id;
+  }
+
+  /** Resolves once every write and delete queued so far is done (the batches are on disk). */
+  flush(): Promise<void> {
+    return this.idle ?? Promise.resolve();
   }
 
   peek(): StoredBatch | null {
@@ -411,6 +429,11 @@ export class DiskSpool implements BatchStore {
     // Bounded: every iteration returns or removes one held entry.
     for (let e = this.ledger.oldest(); e !== undefined; e = this.ledger.oldest()) {
       if (this.peeked?.id === e.id) return this.peeked;
+      if (e.batch !== null) {
+        // fsync always: durable before it is sent; the writer calls onWritten when it is.
+        if (this.fsync === 'always' && !e.failed) return null;
+        return e.batch;
+      }
       const read = this.read(e);
       if (read.ok) {
         this.peeked = read.value;
@@ -431,10 +454,38 @@ export class DiskSpool implements BatchStore {
   }
 
   stats(): BatchStoreStats {
-    return this.ledger.stats();
+    let failed = 0;
+    if (this.failedWrites > 0) for (const e of this.ledger.held()) if (e.failed) failed++;
+    return { ...this.ledger.stats(), unwritten: this.unwritten + failed };
   }
 
-  close(): void {
+  /**
+   * Writes what is queued, then releases the directory. Batches held whose segment could not be
+   * written are lost with the process: they are counted as writeFailed here.
+   */
+  async close(): Promise<void> {
+    if (this.lockPath === null) return;
+    this.closing = true;
+    await this.flush();
+    for (const e of this.ledger.held()) {
+      if (!e.failed) continue;
+      this.ledger.release(e.id);
+      this.ledger.countWriteFailed(e.records, this.ledger.stats().lastError ?? `spool segment ${e.path} was never written`);
+    }
+    this.release();
+  }
+
+  /**
+   * For tests: dies like kill -9 between two file operations. The operation under way finishes
+   * (a process cannot be stopped inside a syscall either); what is still queued never happens.
+   */
+  async crash(): Promise<void> {
+    this.crashed = true;
+    await this.flush();
+    this.release();
+  }
+
+  private release(): void {
     if (this.dirFd !== null) closeQuietly(this.dirFd);
     this.dirFd = null;
     if (this.lockPath !== null) releaseLock(this.lockPath);
@@ -442,8 +493,87 @@ export class DiskSpool implements BatchStore {
     this.peeked = null;
   }
 
+  private enqueue(job: Job): void {
+    this.jobs.push(job);
+    if (this.idle === null) {
+      this.idle = this.runJobs().finally(() => {
+        this.idle = null;
+      });
+    }
+  }
+
+  /** Runs the queue until it is empty; never rejects (failures are counted per job). */
+  private async runJobs(): Promise<void> {
+    // Bounded: every iteration takes one job; new ones are appended while it waits.
+    for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
+      if (this.crashed) {
+        this.jobs.length = 0;
+        return;
+      }
+      if (job.kind === 'unlink') await this.unlinkLater(job.path);
+      else await this.write(job.entry, job.encoding);
+    }
+  }
+
+  private async write(e: SegmentEntry, encoding: PayloadEncoding): Promise<void> {
+    const batch = e.batch;
+    if (e.removed || batch === null) {
+      // Acked or dropped before its turn: nothing to write.
+      this.unwritten--;
+      return;
+    }
+    const tmp = `${e.path}.tmp`;
+    let step = 'write';
+    let fh: Awaited<ReturnType<typeof openAsync>> | undefined;
+    try {
+      fh = await openAsync(tmp, 'w', 0o600);
+      const header = encodeHeader(e.id, e.records, encoding, batch.payload, batch.createdMs);
+      await writeAllAsync(fh, header, batch.payload);
+      if (this.fsync === 'always') await fh.sync();
+      await fh.close();
+      fh = undefined;
+      step = 'rename';
+      await renameAsync(tmp, e.path);
+    } catch (err) {
+      if (fh !== undefined) await fh.close().catch(() => undefined);
+      await unlinkAsync(tmp).catch(() => undefined); // a leftover temp file is removed and counted at the next open
+      this.unwritten--;
+      e.failed = true;
+      this.failedWrites++;
+      this.ledger.lastError = `cannot ${step} spool segment ${tmp}: ${describeError(err)}; the batch is held in memory only`;
+      return;
+    }
+    this.unwritten--;
+    if (e.removed) {
+      // Acked or dropped while it was being written.
+      await this.unlinkLater(e.path);
+      return;
+    }
+    if (this.fsync === 'always' && this.dirFd !== null) {
+      try {
+        await fsyncFd(this.dirFd);
+      } catch (err) {
+        // The segment is in place and readable; only its durability across power loss is in doubt.
+        this.ledger.lastError = `cannot fsync spool directory ${this.dir}: ${describeError(err)}`;
+      }
+    }
+    // On disk now: peek() reads it from there, and the memory is given back.
+    e.batch = null;
+    this.onWritten?.();
+  }
+
+  private async unlinkLater(path: string): Promise<void> {
+    try {
+      await unlinkAsync(path);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      // The file outlives the index entry; it is found again (and replayed or counted) at the next open.
+      this.ledger.lastError = `cannot delete spool segment ${path}: ${describeError(err)}`;
+    }
+  }
+
   private assertOpen(): void {
-    if (this.lockPath === null) throw new Error(`spool ${this.dir} is closed`);
+    if (this.lockPath === null || this.closing || this.crashed) throw new Error(`spool ${this.dir} is closed`);
   }
 
   /** Reads and verifies a whole segment. */
@@ -464,16 +594,17 @@ export class DiskSpool implements BatchStore {
     return { ok: true, value: { id: e.id, records, encoding, payload, createdMs } };
   }
 
-  /** Takes an entry out of the index and deletes its file; a failed delete is reported, not thrown. */
+  /**
+   * Takes an entry out of the index and deletes its file (queued behind the writes); a segment not
+   * written yet is simply not written. A failed delete is reported, not thrown.
+   */
   private remove(e: SegmentEntry): void {
     this.ledger.release(e.id);
     if (this.peeked?.id === e.id) this.peeked = null;
-    try {
-      unlinkIfPresent(e.path);
-    } catch (err) {
-      // The file outlives the index entry; it is found again (and replayed or counted) at the next open.
-      this.ledger.lastError = `cannot delete spool segment ${e.path}: ${describeError(err)}`;
-    }
+    e.removed = true;
+    // Not written yet (queued or under way): the writer skips it, or deletes what it wrote.
+    if (e.batch !== null && !e.failed) return;
+    if (!e.failed) this.enqueue({ kind: 'unlink', path: e.path });
   }
 
   private removeCorrupt(e: SegmentEntry, reason: CorruptReason, detail: string): void {
@@ -563,7 +694,7 @@ export class DiskSpool implements BatchStore {
       this.removeUnindexed(path, records, header.reason, header.detail);
       return;
     }
-    this.ledger.hold({ id, bytes: fileBytes, records, path });
+    this.ledger.hold({ id, bytes: fileBytes, records, path, batch: null, removed: false, failed: false });
   }
 
   private dropTempFile(path: string): void {

@@ -78,7 +78,7 @@ export class MemoryStore implements BatchStore {
     return this.ledger.stats();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
   }
 

@@ -53,10 +53,14 @@ export const EXEC_SWITCH_WINDOW_NS = 2_000_000n;
 function superseded(earlier: ExecRead, ktimeNs: bigint, exe: Uint8Array | null, cmdline: Uint8Array | null): boolean {
   if (earlier.readNs > ktimeNs) return true;
   if (earlier.exe === null || earlier.cmdline === null) return false; // nothing shown, nothing to vouch for
-  // The later program's bytes, when read, decide; when it was gone already (a short program like
-  // true), a read within the switch window of its stamp may have seen it.
-  if (exe !== null && cmdline !== null) return same(earlier.exe, exe) && same(earlier.cmdline, cmdline);
-  return ktimeNs - earlier.readNs < EXEC_SWITCH_WINDOW_NS;
+  const nearStamp = ktimeNs - earlier.readNs < EXEC_SWITCH_WINDOW_NS;
+  // The later program's bytes unknown (gone before its own read, like true): only the time can tell.
+  if (exe === null || cmdline === null) return nearStamp;
+  // cmdline is read before exe: an earlier exe that is not the later one was read before the switch.
+  if (!same(earlier.exe, exe)) return false;
+  // Both the later program's: read after the switch. The later exe with the earlier cmdline: read
+  // across the switch, or the same binary exec'd again with other arguments; the time decides.
+  return same(earlier.cmdline, cmdline) || nearStamp;
 }
 
 export class ExecReads {

@@ -203,7 +203,7 @@ test('the sender never throws: a server that hangs up mid-answer is a retry', as
     const r = await s.send(body('x', 1), 'json', 1);
     assert.notEqual(r.verdict, 'reject');
   } finally {
-    s.close();
+    await s.close();
     await new Promise<void>((r) => srv.close(() => r()));
   }
 });

@@ -46,23 +46,24 @@ function flipByte(path: string, offset: number): void {
   writeFileSync(path, buf);
 }
 
-test('directory is created with mode 0700, segments with 0600 and zero-padded names', () => {
+test('directory is created with mode 0700, segments with 0600 and zero-padded names', async () => {
   const dir = join(freshDir(), 'nested', 'spool');
   const s = open(dir);
   try {
     const id = s.append(1, 'protobuf', payload(1));
     assert.equal(id, 1);
+    await s.flush(); // the segment is written behind append, off the event loop
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(segPath(dir, 1)).mode & 0o777, 0o600);
     assert.equal(statSync(segPath(dir, 1)).size, SEGMENT_HEADER_BYTES + 100);
     assert.deepEqual(readdirSync(dir).sort(), ['0000000000000001.seg', LOCK_FILE_NAME]);
   } finally {
-    s.close();
+    await s.close();
   }
   assert.deepEqual(readdirSync(dir), ['0000000000000001.seg'], 'close releases the lock; no temp files');
 });
 
-test('persistence: batches survive close/reopen in order, ids continue, fields kept', () => {
+test('persistence: batches survive close/reopen in order, ids continue, fields kept', async () => {
   const dir = freshDir();
   let s = open(dir);
   s.append(3, 'protobuf', payload(1));
@@ -71,7 +72,7 @@ test('persistence: batches survive close/reopen in order, ids continue, fields k
   const first = s.peek();
   assert.ok(first);
   s.ack(first.id);
-  s.close();
+  await s.close();
 
   s = open(dir);
   try {
@@ -91,15 +92,16 @@ test('persistence: batches survive close/reopen in order, ids continue, fields k
     assert.equal(s.append(6, 'protobuf', payload(4)), 4, 'ids continue after the highest on disk');
     assert.deepEqual(drain(s), [2, 3, 4]);
   } finally {
-    s.close();
+    await s.close();
   }
 });
 
-test('damage found at peek: corrupt payload, truncated, bad header, trailing bytes, deleted file: skipped and counted, rest in order', () => {
+test('damage found at peek: corrupt payload, truncated, bad header, trailing bytes, deleted file: skipped and counted, rest in order', async () => {
   const dir = freshDir();
   const s = open(dir);
   try {
     for (let t = 1; t <= 7; t++) s.append(t, 'protobuf', payload(t));
+    await s.flush();
     flipByte(segPath(dir, 2), SEGMENT_HEADER_BYTES + 50); // payload bit rot
     truncateSync(segPath(dir, 3), SEGMENT_HEADER_BYTES + 40); // cut short
     flipByte(segPath(dir, 4), 9); // record count changed: header checksum
@@ -117,17 +119,18 @@ test('damage found at peek: corrupt payload, truncated, bad header, trailing byt
     assert.match(st.lastError ?? '', /0000000000000006\.seg skipped \(unreadable\): ENOENT/);
     assert.deepEqual(st.acked, { batches: 2, records: 8 });
     assert.equal(st.batches, 0);
+    await s.flush(); // deletes run behind ack and peek, off the event loop
     assert.deepEqual(readdirSync(dir), [LOCK_FILE_NAME], 'damaged segments are removed');
   } finally {
-    s.close();
+    await s.close();
   }
 });
 
-test('damage found at open: temp file, bad magic, bad version, truncated header and payload, name/id mismatch, foreign files', () => {
+test('damage found at open: temp file, bad magic, bad version, truncated header and payload, name/id mismatch, foreign files', async () => {
   const dir = freshDir();
   let s = open(dir);
   for (let t = 1; t <= 8; t++) s.append(t, 'json', payload(t));
-  s.close();
+  await s.close();
   writeFileSync(join(dir, '0000000000000009.seg.tmp'), 'half a segment'); // crash before rename
   writeFileSync(segPath(dir, 2), Buffer.from('garbage that is not a segment at all, long enough to be a header'.repeat(2)));
   flipByte(segPath(dir, 3), 4); // version byte
@@ -171,45 +174,82 @@ test('damage found at open: temp file, bad magic, bad version, truncated header 
     assert.ok(existsSync(join(dir, 'notes.txt')) && existsSync(join(dir, 'subdir')), 'foreign files are left alone');
     assert.ok(!existsSync(join(dir, '0000000000000009.seg.tmp')));
   } finally {
-    s.close();
+    await s.close();
   }
 });
 
-test('a failed write is counted, returns null, leaves no file and does not stop the spool', () => {
+test('a failed write keeps the batch in memory (still sent, in order), says why, and does not stop the spool', async () => {
   const dir = freshDir();
   const s = open(dir);
   try {
     assert.equal(s.append(1, 'protobuf', payload(1)), 1);
     mkdirSync(join(dir, '0000000000000002.seg.tmp')); // the next temp name is taken: open(2) fails with EISDIR
-    assert.equal(s.append(7, 'protobuf', payload(2)), null);
+    assert.equal(s.append(7, 'protobuf', payload(2)), 2, 'append does not wait for the disk');
+    await s.flush();
     const st = s.stats();
-    assert.deepEqual(st.writeFailed, { batches: 1, records: 7 });
-    assert.match(st.lastError ?? '', /^cannot write spool segment .*0000000000000002\.seg\.tmp: EISDIR$/);
-    assert.equal(st.batches, 1);
+    assert.match(st.lastError ?? '', /^cannot write spool segment .*0000000000000002\.seg\.tmp: EISDIR; the batch is held in memory only$/);
+    assert.equal(st.batches, 2);
+    assert.equal(st.unwritten, 1, 'held, but not on disk');
+    assert.deepEqual(st.writeFailed, { batches: 0, records: 0 }, 'not lost (yet)');
     assert.equal(s.append(3, 'protobuf', payload(3)), 3);
-    assert.deepEqual(drain(s), [1, 3]);
+    await s.flush();
+    assert.deepEqual(drain(s), [1, 2, 3]);
     const end = s.stats();
-    assert.equal(end.appended.batches, end.acked.batches + end.writeFailed.batches);
+    assert.equal(end.appended.batches, end.acked.batches);
+    assert.equal(end.unwritten, 0);
   } finally {
-    s.close();
+    await s.close();
   }
 });
 
-test('a lowered maxBytes at open drops the oldest, counted', () => {
+test('a batch whose write failed and that is still unsent at close is lost: counted as writeFailed', async () => {
+  const dir = freshDir();
+  const s = open(dir);
+  mkdirSync(join(dir, '0000000000000001.seg.tmp'));
+  assert.equal(s.append(7, 'protobuf', payload(1)), 1);
+  assert.equal(s.append(2, 'protobuf', payload(2)), 2);
+  await s.close();
+  const st = s.stats();
+  assert.deepEqual(st.writeFailed, { batches: 1, records: 7 });
+  assert.equal(st.batches, 1, 'the written one stays for the next start');
+  assert.equal(st.appended.batches, st.batches + st.writeFailed.batches);
+});
+
+test('kill -9 with writes queued: what was written is replayed, the rest never appears', async () => {
+  const dir = freshDir();
+  const s = open(dir);
+  for (let t = 1; t <= 20; t++) s.append(t, 'protobuf', payload(t));
+  await s.crash();
+  const again = open(dir);
+  try {
+    const tags = drain(again);
+    // The writer goes in order: the survivors are the first batches, whole.
+    assert.deepEqual(
+      tags,
+      Array.from({ length: tags.length }, (_, i) => i + 1),
+    );
+    assert.ok(tags.length < 20, 'the queue was behind when the process died');
+    assert.deepEqual(again.stats().corrupt, { batches: 0, records: 0 }, 'nothing torn: each write finished or never started');
+  } finally {
+    await again.close();
+  }
+});
+
+test('a lowered maxBytes at open drops the oldest, counted', async () => {
   const dir = freshDir();
   let s = open(dir);
   for (let t = 1; t <= 5; t++) s.append(t, 'protobuf', payload(t));
-  s.close();
+  await s.close();
   s = open(dir, 2 * (SEGMENT_HEADER_BYTES + 100));
   try {
     assert.deepEqual(s.stats().droppedOldest, { batches: 3, records: 1 + 2 + 3 });
     assert.deepEqual(drain(s), [4, 5]);
   } finally {
-    s.close();
+    await s.close();
   }
 });
 
-test('lock: a second open in this process is refused', () => {
+test('lock: a second open in this process is refused', async () => {
   const dir = freshDir();
   const s = open(dir);
   try {
@@ -223,9 +263,9 @@ test('lock: a second open in this process is refused', () => {
       },
     );
   } finally {
-    s.close();
+    await s.close();
   }
-  open(dir).close(); // released by close
+  await open(dir).close(); // released by close
 });
 
 test('lock held by another live process is refused with its pid', async () => {
@@ -243,10 +283,10 @@ test('lock held by another live process is refused with its pid', async () => {
     await exited;
   }
   // The same lock is stale once its owner is gone.
-  open(dir).close();
+  await open(dir).close();
 });
 
-test('stale lock: dead pid, reused pid (start time differs), or garbage content is taken over', () => {
+test('stale lock: dead pid, reused pid (start time differs), or garbage content is taken over', async () => {
   const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'latin1'));
   const dir = freshDir();
   mkdirSync(dir);
@@ -258,13 +298,13 @@ test('stale lock: dead pid, reused pid (start time differs), or garbage content 
       assert.equal(Number(pid), process.pid, `took over ${JSON.stringify(content)}`);
       assert.match(start ?? '', /^\d+$/, 'our start time is recorded');
     } finally {
-      s.close();
+      await s.close();
     }
     assert.ok(!existsSync(join(dir, LOCK_FILE_NAME)));
   }
 });
 
-test('not a directory: a SpoolError naming the path and errno', () => {
+test('not a directory: a SpoolError naming the path and errno', async () => {
   const file = join(freshDir());
   writeFileSync(file, 'x');
   assert.throws(() => open(file), {
@@ -282,7 +322,7 @@ test('not a directory: a SpoolError naming the path and errno', () => {
   );
 });
 
-test('not writable: a SpoolError naming the path and errno', () => {
+test('not writable: a SpoolError naming the path and errno', async () => {
   const parent = freshDir();
   const dir = join(parent, 'spool');
   mkdirSync(dir, { recursive: true });
@@ -321,7 +361,7 @@ test('not writable: a SpoolError naming the path and errno', () => {
   assert.match(err.message, new RegExp(`^spool directory ${dir} is not writable: cannot create ${lockTmp}\\d+\\.tmp: EACCES$`));
 });
 
-test('bad options throw RangeError before touching the disk', () => {
+test('bad options throw RangeError before touching the disk', async () => {
   const dir = freshDir();
   assert.throws(() => DiskSpool.open({ dir, maxBytes: -5, fsync: 'never' }), { name: 'RangeError', message: /maxBytes/ });
   assert.throws(() => DiskSpool.open({ dir, maxBytes: 1000, fsync: 'sometimes' as 'never' }), {
@@ -331,11 +371,46 @@ test('bad options throw RangeError before touching the disk', () => {
   assert.ok(!existsSync(dir));
 });
 
-test('a directory that mkdir cannot make although its parent exists (/proc) fails at once, not forever', () => {
+test('a directory that mkdir cannot make although its parent exists (/proc) fails at once, not forever', async () => {
   const t0 = Date.now();
   assert.throws(
     () => DiskSpool.open({ dir: '/proc/cnproc-otel-test/spool', maxBytes: 1 << 20, fsync: 'never' }),
     (err: Error) => err instanceof SpoolError && /cannot create spool directory \/proc\/cnproc-otel-test\/spool: ENOENT/.test(err.message),
   );
   assert.ok(Date.now() - t0 < 1000);
+});
+
+test('fsync always: a batch is offered only once its segment is on disk, and the writer says when', async () => {
+  const dir = freshDir();
+  const s = DiskSpool.open({ dir, maxBytes: 10_000_000, fsync: 'always' });
+  let written = 0;
+  s.onWritten = () => {
+    written++;
+  };
+  try {
+    assert.equal(s.append(1, 'protobuf', payload(1)), 1);
+    assert.equal(s.peek(), null, 'not on disk yet: not sent yet');
+    assert.equal(s.stats().batches, 1, 'but held and counted');
+    await s.flush();
+    assert.equal(written, 1);
+    assert.ok(existsSync(segPath(dir, 1)));
+    assert.deepEqual(drain(s), [1]);
+  } finally {
+    await s.close();
+  }
+});
+
+test('fsync never: a batch is offered at once, before its segment is written', async () => {
+  const dir = freshDir();
+  const s = open(dir);
+  try {
+    s.append(1, 'protobuf', payload(1));
+    assert.equal(s.stats().unwritten, 1);
+    assert.equal(s.peek()?.payload[0], 1, 'served from memory');
+    assert.equal(s.ack(1), true);
+    await s.flush();
+    assert.deepEqual(readdirSync(dir), [LOCK_FILE_NAME], 'acked before or while written: no segment left');
+  } finally {
+    await s.close();
+  }
 });

@@ -24,6 +24,14 @@ interface Impl {
   make(maxBytes: number): BatchStore;
 }
 
+/**
+ * Waits for the disk spool's queued writes: with fsync always it offers a batch only once it is on
+ * disk (with never, at once; in memory, always at once).
+ */
+function settle(s: BatchStore): Promise<void> {
+  return s instanceof DiskSpool ? s.flush() : Promise.resolve();
+}
+
 const impls: Impl[] = [
   { name: 'MemoryStore', overhead: 0, make: (maxBytes) => new MemoryStore({ maxBytes }) },
   {
@@ -69,7 +77,7 @@ function drain(store: BatchStore, max = 100): number[] {
 
 for (const impl of impls) {
   describe(impl.name, () => {
-    test('FIFO: peek returns the oldest until acked; fields round-trip', () => {
+    test('FIFO: peek returns the oldest until acked; fields round-trip', async () => {
       const s = impl.make(1_000_000);
       try {
         assert.equal(s.peek(), null);
@@ -83,6 +91,7 @@ for (const impl of impls) {
         );
         assert.equal(new Set(ids).size, 3);
 
+        await settle(s);
         const a = s.peek();
         assert.ok(a);
         assert.equal(a.id, ids[0]);
@@ -114,11 +123,11 @@ for (const impl of impls) {
         );
         assertBalanced(st);
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('ack of a batch that is not the oldest removes only that one', () => {
+    test('ack of a batch that is not the oldest removes only that one', async () => {
       const s = impl.make(1_000_000);
       try {
         const ids = [1, 2, 3, 4].map((t) => s.append(t, 'protobuf', payload(t)));
@@ -129,14 +138,15 @@ for (const impl of impls) {
         assert.equal(st.batches, 2);
         assert.equal(st.records, 1 + 4);
         assert.equal(st.bytes, 2 * (100 + impl.overhead));
+        await settle(s);
         assert.deepEqual(drain(s), [1, 4]);
         assertBalanced(s.stats());
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('size cap drops the oldest batches with exact counts', () => {
+    test('size cap drops the oldest batches with exact counts', async () => {
       const per = 100 + impl.overhead;
       const s = impl.make(3 * per + per - 1); // room for 3 batches, not 4
       try {
@@ -148,13 +158,14 @@ for (const impl of impls) {
         assert.deepEqual(st.droppedOldest, { batches: 2, records: 10 + 20 });
         assert.deepEqual(st.refusedOversize, { batches: 0, records: 0 });
         assertBalanced(st);
+        await settle(s);
         assert.deepEqual(drain(s), [3, 4, 5]);
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('a larger batch drops as many of the oldest as needed, and no more', () => {
+    test('a larger batch drops as many of the oldest as needed, and no more', async () => {
       const per = 100 + impl.overhead;
       const s = impl.make(4 * per);
       try {
@@ -165,13 +176,14 @@ for (const impl of impls) {
         assert.deepEqual(st.droppedOldest, { batches: 3, records: 3 });
         assert.equal(st.bytes, per + 2 * per + 1);
         assertBalanced(st);
+        await settle(s);
         assert.deepEqual(drain(s), [4, 9]);
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('a single batch larger than maxBytes is refused and counted; the rest stay', () => {
+    test('a single batch larger than maxBytes is refused and counted; the rest stay', async () => {
       const s = impl.make(1000);
       try {
         s.append(2, 'protobuf', payload(1));
@@ -184,31 +196,34 @@ for (const impl of impls) {
         assert.equal(st.bytes, 1000);
         assert.equal(st.batches, 2);
         assertBalanced(st);
+        await settle(s);
         assert.deepEqual(drain(s), [1, 3]);
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('a batch dropped by the cap while being sent: its ack reports false', () => {
+    test('a batch dropped by the cap while being sent: its ack reports false', async () => {
       const per = 100 + impl.overhead;
       const s = impl.make(2 * per);
       try {
         s.append(1, 'protobuf', payload(1));
+        await settle(s);
         const sending = s.peek();
         assert.ok(sending);
         s.append(1, 'protobuf', payload(2));
         s.append(1, 'protobuf', payload(3));
         assert.equal(s.ack(sending.id), false);
         assert.equal(s.stats().acked.batches, 0);
+        await settle(s);
         assert.deepEqual(drain(s), [2, 3]);
         assertBalanced(s.stats());
       } finally {
-        s.close();
+        await s.close();
       }
     });
 
-    test('bad arguments throw RangeError and count nothing', () => {
+    test('bad arguments throw RangeError and count nothing', async () => {
       const s = impl.make(1000);
       try {
         assert.throws(() => s.append(-1, 'protobuf', payload(1)), { name: 'RangeError', message: /records must be an integer/ });
@@ -219,23 +234,23 @@ for (const impl of impls) {
         assert.equal(s.stats().appended.batches, 0);
         assert.equal(s.peek(), null);
       } finally {
-        s.close();
+        await s.close();
       }
       assert.throws(() => impl.make(0), { name: 'RangeError', message: /maxBytes must be a positive integer/ });
     });
 
-    test('after close: stats still work, other calls throw; close is idempotent', () => {
+    test('after close: stats still work, other calls throw; close is idempotent', async () => {
       const s = impl.make(1000);
       s.append(1, 'protobuf', payload(1));
-      s.close();
-      s.close();
+      await s.close();
+      await s.close();
       assert.equal(s.stats().appended.batches, 1);
       assert.throws(() => s.append(1, 'protobuf', payload(1)), /closed/);
       assert.throws(() => s.peek(), /closed/);
       assert.throws(() => s.ack(1), /closed/);
     });
 
-    test('many batches: order kept through interleaved appends and acks', () => {
+    test('many batches: order kept through interleaved appends and acks', async () => {
       const s = impl.make(10_000_000);
       try {
         const delivered: number[] = [];
@@ -243,6 +258,7 @@ for (const impl of impls) {
         // Bounded: 40 rounds of 3 appends and 2 acks, then a drain.
         for (let round = 0; round < 40; round++) {
           for (let k = 0; k < 3; k++) s.append(1, 'protobuf', payload(next++ % 256, 10));
+          await settle(s);
           for (let k = 0; k < 2; k++) {
             const b = s.peek();
             assert.ok(b);
@@ -250,6 +266,7 @@ for (const impl of impls) {
             s.ack(b.id);
           }
         }
+        await settle(s);
         delivered.push(...drain(s, 200));
         assert.deepEqual(
           delivered,
@@ -257,21 +274,22 @@ for (const impl of impls) {
         );
         assertBalanced(s.stats());
       } finally {
-        s.close();
+        await s.close();
       }
     });
   });
 }
 
-test('payload bytes are preserved exactly (random 150 KB)', () => {
+test('payload bytes are preserved exactly (random 150 KB)', async () => {
   for (const impl of impls) {
     const s = impl.make(10_000_000);
     try {
       const p = randomBytes(150 * 1024);
       s.append(500, 'protobuf', p);
+      await settle(s);
       assert.ok(Buffer.from(s.peek()?.payload ?? []).equals(p), impl.name);
     } finally {
-      s.close();
+      await s.close();
     }
   }
 });

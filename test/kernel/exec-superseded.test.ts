@@ -33,7 +33,13 @@ test('ExecReads: the earlier snapshot read the later program (stamped after the 
   r.record(100, 5_000n, 8, TRUE, ARGV);
   assert.equal(r.check(100, 6_000n, TRUE, ARGV), 8);
   r.record(101, 5_000n, 16, TRUE, ARGV);
-  assert.equal(r.check(101, 6_000n, TRUE, new TextEncoder().encode('true\0-v\0')), NOT_SUPERSEDED, 'other arguments: its own');
+  const otherArgs = new TextEncoder().encode('true\0-v\0');
+  assert.equal(r.check(101, 5_000n + EXEC_SWITCH_WINDOW_NS, TRUE, otherArgs), NOT_SUPERSEDED, 'other arguments, well after: its own');
+  // The later exe with the earlier cmdline, stamped just after: read across the switch.
+  r.record(105, 5_000n, 48, TRUE, new TextEncoder().encode('sh\0-c\0exec true\0'));
+  assert.equal(r.check(105, 6_000n, TRUE, ARGV), 48);
+  r.record(106, 5_000n, 56, SH, ARGV);
+  assert.equal(r.check(106, 6_000n, TRUE, ARGV), NOT_SUPERSEDED, 'its own exe, read before the switch (cmdline is read first)');
   r.record(102, 5_000n, 24, null, null);
   assert.equal(r.check(102, 6_000n, null, null), NOT_SUPERSEDED, 'the earlier read got nothing: nothing to vouch for');
   // The later program was gone before its own read: a read just before its stamp may have seen it.

@@ -163,14 +163,16 @@ test('the running agent after a burst: loss records, last stats record, /metrics
   if (!needsRoot(t)) return;
   const dir = mkdtempSync(join(tmpdir(), 'cnproc-agree-'));
   const f = join(dir, 'agree.yaml');
-  // Only /usr/bin/true's records pass the filter, and root gets 1 event/s (burst 2): a burst of
-  // true runs is mostly rate-limited, a loss cause with a known, bounded count.
+  // Only the records of true runs carrying this test's marker pass the filter (other work on the
+  // host runs true too), and root gets 1 event/s (burst 2): a burst of them is mostly
+  // rate-limited, a loss cause with a known, bounded count.
+  const marker = `agree-${process.pid}-${Date.now()}`;
   writeFileSync(
     f,
     [
       'filter:',
       '  defaultAction: drop',
-      '  rules: [{ action: keep, match: { executable: /usr/bin/true } }]',
+      `  rules: [{ action: keep, match: { executable: /usr/bin/true, argv: ${marker} } }]`,
       'pressure:',
       '  rateLimitPerUser: 1',
       'stats:',
@@ -192,7 +194,7 @@ test('the running agent after a burst: loss records, last stats record, /metrics
   let prom: Counts;
   try {
     const m = await waitFor('metrics line', () => /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(agent.stderr()), 15_000);
-    for (let i = 0; i < 20; i++) await run('/usr/bin/true', []);
+    for (let i = 0; i < 20; i++) await run('/usr/bin/true', [marker]);
     // Settled: the loss records have caught up with a rate-limit count that no longer moves.
     let seen = -1;
     await waitFor(
