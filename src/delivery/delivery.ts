@@ -6,7 +6,9 @@
  * Capture never waits for it: batches go to the store (disk spool or bounded memory) and this loop
  * drains the store in the background.
  */
+
 import type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './batch-store.js';
+import { DiskSpool } from './disk-spool.js';
 import type { SendResult } from './http-sender.js';
 import { type BackoffOptions, nextDelayMs } from './retry-policy.js';
 
@@ -87,7 +89,10 @@ export class Delivery {
     readonly store: BatchStore,
     private readonly sender: BatchSender,
     private readonly opts: DeliveryOptions,
-  ) {}
+  ) {
+    // A spool with fsync always offers a batch only once it is on disk: its write wakes the loop.
+    if (store instanceof DiskSpool && store.fsync === 'always') store.onWritten = () => this.kick();
+  }
 
   /**
    * Stores one serialized batch (write-ahead) and makes sure the loop runs. Returns null when the

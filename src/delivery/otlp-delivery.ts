@@ -69,8 +69,6 @@ export function createOtlpDelivery(
     ...opts.hooks,
     backoff: { initialMs: d.retryInitialMs, maxMs: d.retryMaxMs },
   });
-  // With fsync always a batch is offered only once on disk: its write wakes the sender.
-  if (store instanceof DiskSpool) store.onWritten = () => delivery.kick();
   const json = otlp.protocol === 'http/json';
   const cont = continuity;
   const exporter = new SpoolingLogExporter(

@@ -192,6 +192,27 @@ test('a disk spool left by one run is replayed, in order, by the next', async ()
   }
 });
 
+test('fsync always: every batch is sent once it is on disk, in order, none stalled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnproc-delivery-'));
+  const rx = await startOtlpReceiver();
+  try {
+    const spool = DiskSpool.open({ dir, maxBytes: 1 << 24, fsync: 'always' });
+    const d = new Delivery(spool, sender(rx.url), { backoff: FAST });
+    for (let b = 0; b < 4; b++) d.enqueue(2, 'json', body(`f${b}`, 2));
+    // Nothing is on disk yet when enqueue returns: the loop must be woken by the writes.
+    await waitFor('all delivered', () => rx.records.length === 8, 10_000);
+    assert.deepEqual(
+      rx.records.map((r) => r.body),
+      ['f0-0', 'f0-1', 'f1-0', 'f1-1', 'f2-0', 'f2-1', 'f3-0', 'f3-1'],
+    );
+    await d.close();
+    assert.equal(d.stats().delivered, 8);
+  } finally {
+    await rx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the sender never throws: a server that hangs up mid-answer is a retry', async () => {
   const srv = createServer((sock) => {
     sock.once('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'));
