@@ -357,6 +357,7 @@ export function isoTime(t: HrTime): string {
  * formatted second.
  */
 function leanAttributes(a: Partial<Attrs>, p: ProcessInfo): void {
+  if (p.ppid !== null) a['process.parent_pid'] = p.ppid;
   if (p.exe !== null) a['process.executable.path'] = p.exe;
   if (p.euid !== null) a['process.user.id'] = p.euid;
   if (p.startTime) a['process.creation.time'] = isoTime(p.startTime);
@@ -392,8 +393,6 @@ interface Derived {
   groupName: string | undefined;
   loginUserName: string | undefined;
   creationTime: string | null;
-  /** The full attributes' encoding, shared by the entry's records (see SharedAttributes). */
-  shared: SharedAttributes | null;
 }
 
 /** Keyed by entry, weakly: an entry leaving the process table (and every event holding it) takes its values along. */
@@ -422,7 +421,6 @@ function derivedOf(p: ProcessInfo, ctx: MappingContext): Derived {
     groupName: p.egid !== null ? ctx.groupName(p.egid) : undefined,
     loginUserName: p.loginUid !== null ? ctx.userName(p.loginUid) : undefined,
     creationTime: p.startTime ? isoTime(p.startTime) : null,
-    shared: null,
   };
   derivedCache.set(p, d);
   return d;
@@ -489,33 +487,7 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
   if (p.missing.length > 0) a['cnproc.process.missing'] = p.missing as string[];
 }
 
-/**
- * What a process's records share, encoded once and reused (the agent's path: DirectLogRecord and
- * fast-logs-serializer). The `count` attributes from position `start` of a record's attributes
- * (in insertion order) are the process's own — fullAttributes or leanAttributes of one process
- * table entry — and the same, keys and values, in every record that carries this object: entries are
- * immutable, so the encoder may write the bytes it encoded for the first such record instead of
- * encoding them again. An exec and its exit share ~30 attributes; thread records their process's.
- * A record whose event overwrites one of them (uid, gid, comm, and the library's workload names)
- * gets none; a lean record's parent pid comes after its block, as a fork names its parent itself. `encoded` is set by the encoder and dropped again when SHARED_ENCODED_MAX
- * newer blocks were encoded, so the bytes held stay bounded whatever the size of the process table.
- */
-export interface SharedAttributes {
-  readonly start: number;
-  readonly count: number;
-  encoded: Uint8Array | null;
-}
-
-/** The event attributes every record starts with (the object literal in recordAttributes). */
-const EVENT_ATTRIBUTES = 6;
-
-/** Lean records' blocks, per entry (a full record's is in its Derived). */
-const leanShared = new WeakMap<ProcessInfo, SharedAttributes>();
-
-/** Where recordAttributes leaves the record's shared block (null: none): read right after the call. */
-export const lastShared: { block: SharedAttributes | null } = { block: null };
-
-/** The attributes of one process-event record; its shared block in `lastShared`. */
+/** The attributes of one process-event record. */
 export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: MappingContext): LogAttributes {
   const e = x.event;
   const a: Partial<Attrs> = {
@@ -528,35 +500,12 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
   };
   const lean = isLeanRecord(x);
   const p = x.process;
-  let shared: SharedAttributes | null = null;
   if (p) {
-    const k = e.kind;
-    // Events that write one of the process's attributes again get no shared block.
-    const rewrites =
-      k === 'uid' ||
-      k === 'gid' ||
-      k === 'comm' ||
-      (k === 'fork' && p.ppid !== null && p.ppid !== e.parentTgid) ||
-      (!lean && ctx.workloadAttributes === true && x.workload !== null);
-    if (lean) {
-      leanAttributes(a, p);
-      shared = leanShared.get(p) ?? null;
-      if (shared === null) {
-        shared = { start: EVENT_ATTRIBUTES, count: Object.keys(a).length - EVENT_ATTRIBUTES, encoded: null };
-        leanShared.set(p, shared);
-      }
-      // After the block: a fork (or a thread's creation) names its parent from the event.
-      if (k !== 'fork' && p.ppid !== null) a['process.parent_pid'] = p.ppid;
-    } else {
-      const d = derivedOf(p, ctx);
-      fullAttributes(a, p, d);
-      if (!rewrites) {
-        if (d.shared === null) d.shared = { start: EVENT_ATTRIBUTES, count: Object.keys(a).length - EVENT_ATTRIBUTES, encoded: null };
-        shared = d.shared;
-      }
+    if (lean) leanAttributes(a, p);
+    else {
+      fullAttributes(a, p, derivedOf(p, ctx));
     }
   }
-  lastShared.block = shared;
   if (!lean) {
     if (ctx.workloadAttributes && x.workload) Object.assign(a, workloadAttributes(x.workload));
     if (x.parent?.exe) a['cnproc.process.parent.executable.path'] = x.parent.exe;

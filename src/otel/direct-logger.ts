@@ -26,8 +26,6 @@ import { type InstrumentationScope, millisToHrTime, timeInputToHrTime } from '@o
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
 import type { HrTime } from '../kernel/events.js';
-import type { SharedAttributes } from './attributes.js';
-import type { ProcessLogRecord } from './record.js';
 
 /** A record as the mapping made it: plain fields, the mapping's own attributes object. */
 export class DirectLogRecord implements SdkLogRecord {
@@ -43,11 +41,6 @@ export class DirectLogRecord implements SdkLogRecord {
   readonly instrumentationScope: InstrumentationScope;
   readonly attributes: LogAttributes;
   droppedAttributesCount = 0;
-  /**
-   * The attributes this record shares with its process's other records, encoded once
-   * (attributes.ts); dropped when a processor sets one of the record's existing attributes.
-   */
-  sharedAttributes: SharedAttributes | null;
 
   constructor(resource: Resource, scope: InstrumentationScope, r: LogRecord, spanContext: SpanContext | undefined, now: HrTime) {
     this.resource = resource;
@@ -63,14 +56,11 @@ export class DirectLogRecord implements SdkLogRecord {
     this.body = r.body;
     this.eventName = r.eventName;
     this.attributes = r.attributes ?? {};
-    this.sharedAttributes = (r as Partial<ProcessLogRecord>).sharedAttributes ?? null;
   }
 
   setAttribute(key: string, value?: AnyValue): this {
     // Same acceptance as the SDK's for what processors add: no empty key, no null/undefined value.
-    if (key.length === 0 || value === null || value === undefined) return this;
-    if (this.sharedAttributes !== null && Object.hasOwn(this.attributes, key)) this.sharedAttributes = null;
-    (this.attributes as Record<string, AnyValue>)[key] = value;
+    if (key.length > 0 && value !== null && value !== undefined) (this.attributes as Record<string, AnyValue>)[key] = value;
     return this;
   }
 

@@ -22,7 +22,6 @@ import type { HrTime } from '@opentelemetry/api';
 import type { IExportLogsServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { SharedAttributes } from './attributes.js';
 
 type Attributes = Record<string, unknown>;
 type Resource = ReadableLogRecord['resource'];
@@ -57,26 +56,6 @@ function hexDigit(c: number): number {
   return c - 55;
 }
 
-/**
- * Most shared blocks whose bytes are kept (attributes.ts, SharedAttributes): an exec's block is
- * reused by its exit, usually soon after; a long-lived process's exit encodes it again. Bounds the
- * memory to about this many times 1–2 KiB, whatever the size of the process table.
- */
-const SHARED_ENCODED_MAX = 2048;
-const sharedKept: Array<SharedAttributes | undefined> = [];
-let sharedNext = 0;
-
-/** Keeps a copy of buf[from, to) as the block's bytes, forgetting those of the oldest kept block. */
-function keepShared(shared: SharedAttributes, buf: Buffer, from: number, to: number): void {
-  const bytes = Buffer.allocUnsafe(to - from);
-  buf.copy(bytes, 0, from, to);
-  shared.encoded = bytes;
-  const old = sharedKept[sharedNext];
-  if (old !== undefined) old.encoded = null;
-  sharedKept[sharedNext] = shared;
-  sharedNext = sharedNext + 1 === SHARED_ENCODED_MAX ? 0 : sharedNext + 1;
-}
-
 class LogsRequestWriter {
   buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   pos = 0;
@@ -86,7 +65,7 @@ class LogsRequestWriter {
   /** Attribute key → [0x0a, len, UTF-8 key, 0x12]: KeyValue.key and the tag of KeyValue.value. */
   keys = new Map<string, Uint8Array>();
   /** The keys of the last attributes written, and their prefixes by position. */
-  prevKeys: Array<string | undefined> = [];
+  prevKeys: string[] = [];
   prevPrefixes: Array<Uint8Array | undefined> = [];
 
   reset(): void {
@@ -94,7 +73,7 @@ class LogsRequestWriter {
     this.pos = 0;
     this.gaps.length = 0;
     this.gapBytes = 0;
-    this.prevKeys.length = 0; // (after an exception, prevPrefixes may not match prevKeys)
+    this.prevKeys = []; // (after an exception, prevPrefixes may not match prevKeys)
   }
 
   ensure(n: number): void {
@@ -439,54 +418,25 @@ class LogsRequestWriter {
     this.close(kv, 1);
   }
 
-  attributes(tag: number, attrs: Attributes, shared?: SharedAttributes | null): void {
+  attributes(tag: number, attrs: Attributes): void {
     // Object.keys, not for-in + hasOwnProperty (same keys, same order): the SDK's attribute objects are
     // in dictionary mode (keys added one by one), where for-in is markedly slower.
     const keys = Object.keys(attrs);
-    const n = keys.length;
-    // The block of attributes the record shares with its process's other records (attributes.ts):
-    // written from the bytes of the first record that carried it, or encoded and kept.
-    let from = n;
-    let to = n;
-    if (shared !== undefined && shared !== null && shared.start + shared.count <= n) {
-      from = shared.start;
-      to = from + shared.count;
-    }
-    let blockAt = -1;
     // Records mostly repeat the previous one's keys in the same order: reuse its prefixes by position
     // (an identity comparison) before asking the Map.
     const prevKeys = this.prevKeys;
     const prevPre = this.prevPrefixes;
-    for (let i = 0; i < n; i++) {
-      if (i === from) {
-        const enc = (shared as SharedAttributes).encoded;
-        if (enc !== null) {
-          this.ensure(enc.length);
-          this.buf.set(enc, this.pos);
-          this.pos += enc.length;
-          // Positions whose prefixes were not looked up this time must not match the next record's keys.
-          for (let j = from; j < to; j++) prevKeys[j] = undefined;
-          i = to - 1;
-          continue;
-        }
-        blockAt = this.pos;
-      }
-      if (i === to && blockAt >= 0) {
-        keepShared(shared as SharedAttributes, this.buf, blockAt, this.pos);
-        blockAt = -1;
-      }
+    for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
       let pre: Uint8Array | undefined;
       if (prevKeys[i] === k) pre = prevPre[i];
       else {
         pre = this.keyPrefix(k);
         prevPre[i] = pre;
-        prevKeys[i] = k;
       }
       this.attribute(tag, k, pre, attrs[k]);
     }
-    if (blockAt >= 0) keepShared(shared as SharedAttributes, this.buf, blockAt, this.pos);
-    prevKeys.length = n;
+    this.prevKeys = keys;
   }
 
   /** ScopeLogs.log_records (field 2). */
@@ -516,7 +466,7 @@ class LogsRequestWriter {
       this.close(body, 1);
     }
     const attrs = r.attributes as Attributes | undefined;
-    if (attrs) this.attributes(0x32, attrs, (r as { sharedAttributes?: SharedAttributes | null }).sharedAttributes);
+    if (attrs) this.attributes(0x32, attrs);
     this.ensure(1);
     this.buf[this.pos++] = 0x38; // dropped_attributes_count, always written (as the stock serializer does)
     this.varint64(r.droppedAttributesCount);

@@ -5,7 +5,7 @@
 import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { HrTime, ProcEventKind } from '../kernel/events.js';
 import type { EnrichedEvent } from '../process/model.js';
-import { lastShared, type MappingContext, recordAttributes, type SharedAttributes } from './attributes.js';
+import { type MappingContext, recordAttributes } from './attributes.js';
 
 /** Instrumentation scope of every record the agent makes. */
 export const SCOPE_NAME = 'cnproc-otel';
@@ -98,18 +98,8 @@ export function bodyOf(x: EnrichedEvent, commandLine: string | undefined): strin
   }
 }
 
-/**
- * A record for logger.emit, with the block of attributes it shares with its process's other records
- * (attributes.ts, SharedAttributes). The SDK's Logger ignores that field; DirectLogger passes it on
- * to the encoder.
- */
-export interface ProcessLogRecord extends LogRecord {
-  attributes: NonNullable<LogRecord['attributes']>;
-  sharedAttributes: SharedAttributes | null;
-}
-
 /** Builds the record for logger.emit. `observed` is when the agent read the event. */
-export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrTime): ProcessLogRecord {
+export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrTime): LogRecord {
   const eventName = EVENT_NAMES[x.event.kind];
   const attributes = recordAttributes(x, eventName, ctx);
   const severityNumber = severityOf(x);
@@ -121,6 +111,5 @@ export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrT
     severityText: SEVERITY_TEXT[severityNumber] ?? 'INFO',
     body: bodyOf(x, attributes['process.command_line'] as string | undefined),
     attributes,
-    sharedAttributes: lastShared.block,
   };
 }

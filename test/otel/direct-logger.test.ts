@@ -1,7 +1,7 @@
 /**
  * The agent's record path (DirectLogger, no LogRecordImpl) against the library's (the SDK's
- * Logger.emit): the same mapping must give the same OTLP bytes, with the shared per-process blocks
- * encoded once and reused, and with any processor or encoder plugged in.
+ * Logger.emit): the same mapping must give the same OTLP bytes, with any processor or encoder
+ * plugged in.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord, type SdkLogRecord } from '@opentelemetry/sdk-logs';
 import type { ProcEvent } from '../../src/kernel/events.js';
 import type { MappingContext } from '../../src/otel/attributes.js';
-import { DirectLoggerProvider, type DirectLogRecord } from '../../src/otel/direct-logger.js';
+import { DirectLoggerProvider, DirectLogRecord } from '../../src/otel/direct-logger.js';
 import { serializeRequest } from '../../src/otel/fast-logs-serializer.js';
 import { SCOPE_NAME, toLogRecord } from '../../src/otel/record.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
@@ -138,10 +138,10 @@ function batches(records: ReadableLogRecord[], size: number): ReadableLogRecord[
   return out;
 }
 
-test('the direct path encodes byte for byte what the SDK path encodes, shared blocks reused across batches', () => {
+test('the direct path encodes byte for byte what the SDK path encodes', () => {
   const { direct, sdk } = recordsBoth(events(30));
   assert.equal(direct.length, sdk.length);
-  // Twice over, in batches that split processes: the second pass writes every block from its bytes.
+  // Twice over, in batches that split processes (the encoder reuses key prefixes across records).
   for (let pass = 0; pass < 2; pass++) {
     const d = batches(direct, 7);
     const s = batches(sdk, 7);
@@ -155,62 +155,42 @@ test('the direct path encodes byte for byte what the SDK path encodes, shared bl
   }
 });
 
-test('an exec and its exit share one encoded block; events that rewrite a process attribute get none', () => {
-  const { direct } = recordsBoth(events(1));
-  const shared = direct.map((r) => (r as DirectLogRecord).sharedAttributes);
-  const [forkSame, forkOther, exec, thread, threadExit, uid, comm, sid, execExit, childExit] = shared;
-  assert.ok(exec !== null && exec !== undefined);
-  assert.equal(execExit, exec);
-  assert.equal(sid, exec);
-  assert.ok(forkSame !== null && forkSame !== undefined);
-  assert.equal(childExit, forkSame, "a forked child's exit shares its fork's lean block");
-  assert.equal(forkOther, forkSame, 'the parent pid a fork names is not part of the block');
-  assert.equal(uid, null);
-  assert.equal(comm, null);
-  // thread records are lean records of the exec'd entry: one lean block for both
-  assert.ok(thread !== null && thread !== undefined);
-  assert.equal(threadExit, thread);
-  assert.notEqual(thread, exec);
-  serializeRequest(direct);
-  assert.ok(exec.encoded !== null && exec.encoded.length > 300, 'the encoder kept the bytes');
-});
-
-test('a processor that sets an attribute the block holds drops the block; the bytes follow the new value', () => {
+test('a processor may set attributes on a direct record; encoders see the new values', () => {
   const direct: ReadableLogRecord[] = [];
   const rewrite: LogRecordProcessor = {
     onEmit: (r: SdkLogRecord) => {
-      if (r.eventName === 'process.exit' && r.attributes['process.command_line'] !== undefined)
-        r.setAttribute('process.command_line', 'rewritten');
+      if (r.attributes['process.command_line'] !== undefined) r.setAttribute('process.command_line', 'rewritten');
       r.setAttribute('added.by.processor', 1);
+      r.setAttribute('', 2); // refused, as the SDK refuses it
+      r.setAttribute('dropped.null', null as unknown as string);
     },
     forceFlush: async () => {},
     shutdown: async () => {},
   };
   const dl = new DirectLoggerProvider(resource, [rewrite, collect(direct)]).getLogger(SCOPE_NAME);
-  const input = events(2);
-  for (const e of input) dl.emit(toLogRecord(e, ctx, [1795656088, 0]));
+  for (const e of events(2)) dl.emit(toLogRecord(e, ctx, [1795656088, 0]));
+  assert.ok(direct.every((r) => r instanceof DirectLogRecord && r.attributes['added.by.processor'] === 1));
+  assert.ok(direct.every((r) => !('' in r.attributes) && !('dropped.null' in r.attributes)));
   const fast = Buffer.from(serializeRequest(direct));
   assert.deepEqual(fast, Buffer.from(ProtobufLogsSerializer.serializeRequest(direct) as Uint8Array));
-  assert.ok(fast.includes(Buffer.from('rewritten')));
-  const exits = direct.filter((r) => r.eventName === 'process.exit');
-  const rewritten = exits.filter((r) => r.attributes['process.command_line'] === 'rewritten');
-  assert.equal(rewritten.length, 2, "one full exit per exec'd process");
-  assert.ok(rewritten.every((r) => (r as DirectLogRecord).sharedAttributes === null));
-  // a key added after the block leaves it valid
-  const lean = exits.filter((r) => r.attributes['process.command_line'] === undefined);
-  assert.ok(lean.length > 0 && lean.every((r) => (r as DirectLogRecord).sharedAttributes !== null));
+  assert.equal(
+    direct.filter((r) => r.attributes['process.command_line'] === 'rewritten').length,
+    2 * 5,
+    'the full records (exec, uid, comm, sid, exit) of both processes',
+  );
 });
 
-test('kept block bytes are bounded: the oldest are forgotten and encoded again, to the same bytes', () => {
-  const input = events(2200);
-  const { direct, sdk } = recordsBoth(input);
-  const first = (direct[2] as DirectLogRecord).sharedAttributes;
-  assert.ok(first !== null);
-  serializeRequest(direct.slice(0, 10));
-  assert.ok(first.encoded !== null);
-  for (const b of batches(direct, 1024)) serializeRequest(b);
-  assert.equal(first.encoded, null, 'forgotten after thousands of newer blocks');
-  // encoded again from the attributes: the same bytes as the SDK path's
-  assert.deepEqual(Buffer.from(serializeRequest(direct.slice(0, 10))), Buffer.from(serializeRequest(sdk.slice(0, 10))));
-  assert.ok(first.encoded !== null);
+test('a record without timestamps gets the time of emit; an explicit context gives its span', async () => {
+  const { trace, ROOT_CONTEXT } = await import('@opentelemetry/api');
+  const out: ReadableLogRecord[] = [];
+  const dl = new DirectLoggerProvider(resource, [collect(out)]).getLogger(SCOPE_NAME);
+  const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
+  const before = Date.now();
+  dl.emit({ body: 'x', context: trace.setSpanContext(ROOT_CONTEXT, spanContext) });
+  dl.emit({ body: 'y', context: trace.setSpanContext(ROOT_CONTEXT, { ...spanContext, traceId: '0'.repeat(32) }) });
+  const [a, b] = out as [ReadableLogRecord, ReadableLogRecord];
+  assert.ok(a.hrTime[0] * 1000 >= before - 1000 && a.hrTime[0] * 1000 <= Date.now());
+  assert.deepEqual(a.hrTimeObserved, a.hrTime);
+  assert.deepEqual(a.spanContext, spanContext);
+  assert.equal(b.spanContext, undefined, 'an invalid span context is not taken, as in LogRecordImpl');
 });
