@@ -47,6 +47,7 @@ import { Redactor } from '../src/filter/redact.js';
 import type { HrTime, ProcEvent } from '../src/kernel/events.js';
 import { AccountingLogRecordProcessor } from '../src/otel/accounting-processor.js';
 import type { MappingContext } from '../src/otel/attributes.js';
+import { DirectLoggerProvider } from '../src/otel/direct-logger.js';
 import { FastProtobufLogsSerializer, serializeRequest } from '../src/otel/fast-logs-serializer.js';
 import { FastProtoLogExporter } from '../src/otel/otlp-exporter.js';
 import { toLogRecord } from '../src/otel/record.js';
@@ -56,6 +57,8 @@ import { WorkloadResolver } from '../src/process/workload.js';
 
 const RECEIVER = fileURLToPath(new URL('./count-receiver.js', import.meta.url));
 const REPEATS = 3;
+/** The pipeline of the per-workload table; EXPORT_PIPELINE=agent-sdk measures the SDK's emit instead (before/after). */
+const MAIN_KIND = (process.env.EXPORT_PIPELINE ?? 'agent') as 'agent' | 'agent-sdk';
 /** Records emitted and not yet exported beyond which the feed waits: four export batches. */
 const MAX_BACKLOG = 4096;
 
@@ -283,7 +286,15 @@ function mainThreadCpu(): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events: EnrichedEvent[], url: string): Promise<RunResult> {
+/**
+ * agent: the agent's pipeline as it runs (records built by DirectLogger, otel/direct-logger.ts,
+ * into the WorkloadResourceProcessor and the AccountingLogRecordProcessor); agent-sdk: the same
+ * processors behind the SDK's Logger.emit (what the agent did before, and what the library path does
+ * with a caller's provider); sdk: the stock BatchLogRecordProcessor behind Logger.emit.
+ */
+type PipelineKind = 'agent' | 'agent-sdk' | 'sdk';
+
+async function runOnce(kind: PipelineKind, exporterKind: ExporterKind, events: EnrichedEvent[], url: string): Promise<RunResult> {
   const config = { url, compression: CompressionAlgorithm.GZIP };
   const spooling = exporterKind === 'spool' ? spoolingExporter(url) : null;
   const otlp: LogRecordExporter =
@@ -309,15 +320,17 @@ async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events
   // Queues large enough for the whole run: this measures throughput, not overflow.
   const opts = { maxQueueSize: events.length + 1024, maxExportBatchSize: 1024, scheduledDelayMillis: 200, exportTimeoutMillis: 30_000 };
   const processor: LogRecordProcessor =
-    kind === 'agent' ? new AccountingLogRecordProcessor(exporter, opts) : new BatchLogRecordProcessor({ exporter, ...opts });
+    kind === 'sdk' ? new BatchLogRecordProcessor({ exporter, ...opts }) : new AccountingLogRecordProcessor(exporter, opts);
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
   // The agent's provider puts each record under its workload's resource first (otel/workload-resource.ts).
   const processors: LogRecordProcessor[] =
-    kind === 'agent'
+    kind !== 'sdk'
       ? [new WorkloadResourceProcessor(new WorkloadResources(resource, new WorkloadResolver({ names: false }))), processor]
       : [processor];
   const provider = new LoggerProvider({ resource, processors });
-  const logger = provider.getLogger('cnproc-otel');
+  // The SDK provider flushes and shuts the processors down in both agent variants, as in the agent.
+  const logger =
+    kind === 'agent' ? new DirectLoggerProvider(resource, processors).getLogger('cnproc-otel') : provider.getLogger('cnproc-otel');
   const ctx = mappingContext();
   const observed: HrTime = [1795656088, 0];
   const m0 = mainThreadCpu();
@@ -358,7 +371,7 @@ async function runOnce(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events
 }
 
 /** The least-CPU run of `REPEATS`, after a short warm-up run (JIT). */
-async function bestOf(kind: 'agent' | 'sdk', exporterKind: ExporterKind, events: EnrichedEvent[], url: string): Promise<RunResult> {
+async function bestOf(kind: PipelineKind, exporterKind: ExporterKind, events: EnrichedEvent[], url: string): Promise<RunResult> {
   await runOnce(kind, exporterKind, events.slice(0, 10_000), url);
   let best: RunResult | undefined;
   for (let i = 0; i < REPEATS; i++) {
@@ -537,7 +550,7 @@ export async function exportBench(args: string[]): Promise<void> {
   for (const w of only.length > 0 ? only : WORKLOADS) {
     const events = workloadEvents(w, n);
     const shape = shapeOf(events);
-    const r = await bestOf('agent', 'fast', events, url);
+    const r = await bestOf(MAIN_KIND, 'fast', events, url);
     rows.push(
       `| ${DESCRIPTIONS[w]} | ${shape.attributes.toFixed(1)} | ${fmt(shape.bytes)} | ${fmt(n / r.seconds)} | ${r.cpu.toFixed(2)} | ${((r.cpu / n) * 1e6).toFixed(1)} | ${fmt(n / r.cpu)} | ${((r.mainCpu / n) * 1e6).toFixed(1)} | ${fmt(n / r.mainCpu)} |`,
     );
@@ -551,13 +564,19 @@ export async function exportBench(args: string[]): Promise<void> {
     ];
     const runs = [
       ['agent', 'spool'],
+      ['agent-sdk', 'spool'],
       ['agent', 'fast'],
       ['agent', 'stock'],
       ['sdk', 'stock'],
     ] as const;
     for (const [kind, exporterKind] of runs) {
       const r = await bestOf(kind, exporterKind, events, url);
-      const label = kind === 'agent' ? 'AccountingLogRecordProcessor' : 'stock SDK BatchLogRecordProcessor';
+      const label =
+        kind === 'agent'
+          ? 'DirectLogger → AccountingLogRecordProcessor (the agent)'
+          : kind === 'agent-sdk'
+            ? 'SDK Logger.emit → AccountingLogRecordProcessor (the library path)'
+            : 'SDK Logger.emit → stock BatchLogRecordProcessor';
       const exporterLabel =
         exporterKind === 'spool'
           ? 'SpoolingLogExporter → disk spool → HttpSender (the agent)'

@@ -2,7 +2,7 @@
  * `npm run bench -- storm`: the whole agent (enrichment, filter, pressure ladder, OTLP export to a
  * counting receiver) under stress-ng fork storms of increasing size, beside forkstat in the same
  * run; then CPU at a steady 1,600 exec/s of the agent (as shipped, and with `--events exec`),
- * forkstat (a C proc connector reader: the floor of this design) and auditd + kauditd with one
+ * forkstat (a C proc connector reader), a native floor (bench/floor-reader.c: the agent's capture work in C) and auditd + kauditd with one
  * execve rule, each alone over the same paced load and measured the same way. Writes an SVG of the storm figures to docs/storm.svg.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -129,13 +129,12 @@ async function storm(forkOps: number, dir: string): Promise<StormRow> {
   };
 }
 
-const SPAWNER_SRC = fileURLToPath(new URL('../../bench/spawner.c', import.meta.url));
-
-/** Compiles bench/spawner.c (a paced fork+exec load) into `dir`; returns the binary's path. */
-function buildSpawner(dir: string): string {
-  const bin = join(dir, 'spawner');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, SPAWNER_SRC], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc ${SPAWNER_SRC} failed:\n${r.stderr}`);
+/** Compiles bench/<name>.c into `dir`; returns the binary's path. */
+function buildC(dir: string, name: string): string {
+  const src = fileURLToPath(new URL(`../../bench/${name}.c`, import.meta.url));
+  const bin = join(dir, name);
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', bin, src], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ${src} failed:\n${r.stderr}`);
   return bin;
 }
 
@@ -193,6 +192,8 @@ interface SteadyRound {
   agentExec: AgentRun;
   /** forkstat: a C proc connector reader (reads /proc/<pid>/cmdline per exec, prints to a file). */
   forkstat: SteadyRun;
+  /** bench/floor-reader.c: the agent's capture work (every type, its eight /proc reads per exec) in C. */
+  floor: SteadyRun;
   audit: { auditdPct: number; kauditdPct: number; run: SpawnerResult };
 }
 
@@ -229,17 +230,32 @@ async function forkstatRun(bin: string, perWorker: number, seconds: number, dir:
   return { pct: b.pct[0] as number, run: b.run };
 }
 
+/** The native floor (bench/floor-reader.c) over one paced load, its lines to a file. */
+async function floorRun(bin: string, reader: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRun> {
+  const out = join(dir, 'floor-steady.log');
+  const child = spawn('sh', ['-c', `exec ${reader} > ${out}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await sleep(1000);
+  const b = await cpuDuring([child.pid as number], () => paced(bin, 2, perWorker, seconds));
+  const counts = lineOf(child, 'stderr', /events (\d+) execs (\d+)/, 10_000);
+  child.kill('SIGTERM');
+  const m = await counts;
+  // A floor that missed execs would be cheaper than the work it stands for.
+  if (Number(m[2]) < b.run.execsPerSec * seconds * 0.99) process.stderr.write(`floor reader saw ${m[2]} execs only\n`);
+  return { pct: b.pct[0] as number, run: b.run };
+}
+
 /**
  * One round at a steady exec rate, each subject alone over the same paced load: the agent as
  * shipped, the same woken by execs only (capture.wakeup: exec), the agent recording execs only,
- * forkstat, then auditd with one execve rule.
+ * forkstat, the native floor (bench/floor-reader.c), then auditd with one execve rule.
  */
-async function steadyRound(bin: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRound> {
+async function steadyRound(bin: string, reader: string, perWorker: number, seconds: number, dir: string): Promise<SteadyRound> {
   const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
   const agent = await agentRun(bin, perWorker, seconds, []);
   const agentWakeExec = await agentRun(bin, perWorker, seconds, [], { CNPROC_OTEL_WAKEUP: 'exec' });
   const agentExec = await agentRun(bin, perWorker, seconds, ['--events', 'exec']);
   const forkstat = await forkstatRun(bin, perWorker, seconds, dir);
+  const floor = await floorRun(bin, reader, perWorker, seconds, dir);
 
   spawnSync('auditctl', ['-D']);
   const auditd = spawn('auditd', ['-n', '-f'], { stdio: 'ignore' });
@@ -258,6 +274,7 @@ async function steadyRound(bin: string, perWorker: number, seconds: number, dir:
     agentWakeExec,
     agentExec,
     forkstat,
+    floor,
     audit: { auditdPct: b.pct[0] as number, kauditdPct: kpid ? (b.pct[1] as number) : Number.NaN, run: b.run },
   };
 }
@@ -330,16 +347,17 @@ export async function stormBench(args: string[]): Promise<void> {
     writeFileSync(fileURLToPath(new URL('../../docs/storm.svg', import.meta.url)), svg(rows));
   }
 
-  const bin = buildSpawner(dir);
+  const bin = buildC(dir, 'spawner');
+  const reader = buildC(dir, 'floor-reader');
   const seconds = Number(process.env.STEADY_SECONDS ?? 20);
   const roundsN = Number(process.env.STEADY_ROUNDS ?? 2);
   const perWorker = Number(process.env.STEADY_PER_WORKER ?? 800);
   const rounds: SteadyRound[] = [];
   for (let i = 0; i < roundsN; i++) {
     process.stderr.write(
-      `steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup exec), agent --events exec, forkstat, auditd ...\n`,
+      `steady ${2 * perWorker} exec/s, round ${i + 1}/${roundsN}: agent, agent (wakeup exec), agent --events exec, forkstat, native floor, auditd ...\n`,
     );
-    rounds.push(await steadyRound(bin, perWorker, seconds, dir));
+    rounds.push(await steadyRound(bin, reader, perWorker, seconds, dir));
   }
   const p = (x: number): string => (Number.isNaN(x) ? '?' : x.toFixed(1));
   // CPU per exec as well as CPU %: when the machine is shared the spawner may fall short of its
@@ -360,13 +378,18 @@ export async function stormBench(args: string[]): Promise<void> {
       row('cnproc-otel, `capture.wakeup: exec` (woken by execs only)', r.agentWakeExec.pct, r.agentWakeExec.run),
       row('cnproc-otel `--events exec` (the scope of one execve rule)', r.agentExec.pct, r.agentExec.run),
       row('forkstat -e all (C proc connector reader, to a file)', r.forkstat.pct, r.forkstat.run),
+      row(
+        "native floor: the agent's capture work in C (every type; per exec 6 reads + 2 readlinks via one O_PATH fd; a line to a file)",
+        r.floor.pct,
+        r.floor.run,
+      ),
       row(`auditd ${p(r.audit.auditdPct)} % + kauditd ${p(r.audit.kauditdPct)} % (one execve rule)`, auditPct, r.audit.run),
     );
   }
   process.stdout.write(`${out.join('\n')}\n`);
   for (const [i, r] of rounds.entries()) {
     process.stdout.write(
-      `round ${i + 1} spawner: agent "${r.agent.run.line}"; agent wakeup exec "${r.agentWakeExec.run.line}"; agent --events exec "${r.agentExec.run.line}"; forkstat "${r.forkstat.run.line}"; auditd "${r.audit.run.line}"\n`,
+      `round ${i + 1} spawner: agent "${r.agent.run.line}"; agent wakeup exec "${r.agentWakeExec.run.line}"; agent --events exec "${r.agentExec.run.line}"; forkstat "${r.forkstat.run.line}"; floor "${r.floor.run.line}"; auditd "${r.audit.run.line}"\n`,
     );
     for (const [label, a] of [
       ['agent', r.agent],

@@ -210,7 +210,7 @@ async function startPipeline(
     pressure: pressure.stage,
     onBatchStart: pressure.onBatch,
     ...config.capture,
-    loggerProvider: w.provider,
+    loggerProvider: w.recordProvider,
     version: io.version,
     workloads: w.workloads,
     // The WorkloadResourceProcessor puts the names in each record's resource instead.

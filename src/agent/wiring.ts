@@ -10,6 +10,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { createOtlpDelivery, type OtlpDelivery } from '../delivery/otlp-delivery.js';
 import { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
 import { ConsoleRecordExporter } from '../otel/console-exporter.js';
+import { DirectLoggerProvider } from '../otel/direct-logger.js';
 import { logsUrl } from '../otel/otlp-exporter.js';
 import { SCOPE_NAME } from '../otel/record.js';
 import { buildResource } from '../otel/resource.js';
@@ -38,6 +39,11 @@ export interface Wiring {
   /** Container names from runtime state, shared by records, spans and resources. */
   workloads: WorkloadResolver;
   provider: LoggerProvider;
+  /**
+   * Where process-event records go: the same processors as `provider`, without the SDK's
+   * LogRecordImpl (otel/direct-logger.ts). Flushed and shut down through `provider`.
+   */
+  recordProvider: DirectLoggerProvider;
   /** The agent's own records (cnproc.loss, cnproc.stats, cnproc.storm). */
   ownLogger: OtelLogger;
 }
@@ -105,10 +111,8 @@ export function wire(config: AgentConfig, deps: WiringDeps): Wiring {
         redact: (argv) => deps.policy().redactor.redactArgv(argv),
       })
     : null;
-  const provider = new LoggerProvider({
-    resource,
-    processors: [new WorkloadResourceProcessor(workloadResources), ...(processors as LogRecordProcessor[])],
-  });
+  const all: LogRecordProcessor[] = [new WorkloadResourceProcessor(workloadResources), ...processors];
+  const provider = new LoggerProvider({ resource, processors: all });
   return {
     kinds,
     processors,
@@ -120,6 +124,7 @@ export function wire(config: AgentConfig, deps: WiringDeps): Wiring {
     resource,
     workloads,
     provider,
+    recordProvider: new DirectLoggerProvider(resource, all),
     ownLogger: provider.getLogger(SCOPE_NAME, deps.version),
   };
 }
