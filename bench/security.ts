@@ -6,6 +6,7 @@
  *
  * - parse: parseStatusCapabilities on a status file (what applySnapshot adds per exec);
  * - names: the two sets to names (once per process entry: cached with the other derived values);
+ * - fileless: executableOrigin on an exe path (once per process entry, cached with the names);
  * - escalation: EscalationTracker.atExec for an exec that did not escalate (the common case);
  * - record: recordAttributes of a full exec record with the three capability attributes, minus one
  *   without them (the names are cached, so this is the stores and the SDK-side attribute count).
@@ -15,6 +16,7 @@ import type { ProcEvent } from '../src/kernel/events.js';
 import { recordAttributes } from '../src/otel/attributes.js';
 import { capabilityNames, parseStatusCapabilities } from '../src/process/capabilities.js';
 import { EscalationTracker } from '../src/process/escalation.js';
+import { executableOrigin } from '../src/process/executable.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../src/process/model.js';
 import { parseStatusIds } from '../src/process/parse.js';
 
@@ -68,6 +70,8 @@ export async function securityBench(args: string[]): Promise<void> {
     capEffective: 0,
     capPermitted: 0,
   };
+  const exes = ['/usr/bin/true', '/usr/lib/gcc/x86_64-linux-gnu/12/cc1', '/memfd:x (deleted)', '/tmp/build/a.out (deleted)'];
+  const origin = time(n, (i) => executableOrigin(exes[i % exes.length] as string));
   const tracker = new EscalationTracker(1000);
   const esc = time(n, () => tracker.atExec(base, base));
   const ctx = { userName: () => 'alice', groupName: () => 'users', redact: (argv: readonly string[]) => ({ argv, redacted: false }) };
@@ -91,5 +95,6 @@ export async function securityBench(args: string[]): Promise<void> {
   console.log(`  parse CapPrm/CapEff:                 ${fmt(caps)}`);
   console.log(`  names of both sets (per entry):      ${fmt(names)}`);
   console.log(`  escalation check (no escalation):    ${fmt(esc)}`);
+  console.log(`  fileless test of the exe path:       ${fmt(origin)}`);
   console.log(`  exec record with capabilities:       ${fmt(rWith)}; without: ${fmt(rWithout)}`);
 }

@@ -5,6 +5,7 @@
  */
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { hasCapability, isPrivileged } from '../process/capabilities.js';
+import { executableOrigin } from '../process/executable.js';
 import type { EnrichedEvent } from '../process/model.js';
 import type { Workload } from '../process/workload.js';
 import { type Action, type CompiledRule, type Condition, compileRules } from './rules.js';
@@ -146,6 +147,10 @@ export class EventFilter {
         for (const n of c.caps) if (hasCapability(eff, n)) return true;
         return false;
       }
+      case 'fileless':
+        // Unknown executable: neither.
+        if (!p || p.exe === null) return false;
+        return (executableOrigin(p.exe) !== null) === c.value;
       case 'privileged': {
         // Unknown capabilities: the condition does not hold either way (as for any unknown value).
         if (!p || p.capEffective === null) return false;

@@ -28,6 +28,7 @@
  * | escalated | true or false | an exec that raised privileges (process/escalation.ts) / any other event |
  * | escalation | mechanism or list | an exec that escalated by one of: setuid, setgid, file_capabilities |
  * | capability | name or list | the process holds one of these effective capabilities (`cap_sys_admin` or `sys_admin`) |
+ * | fileless | true or false | the executable is / is not a memfd or a deleted file (process/executable.ts) |
  * | privileged | true or false | the process is / is not privileged in its user namespace (known capabilities only) |
  */
 import { ConfigError, describeValue, joinPath } from '../config/errors.js';
@@ -62,6 +63,7 @@ const MATCH_KEYS = [
   'escalation',
   'capability',
   'privileged',
+  'fileless',
 ] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
@@ -76,7 +78,7 @@ export type Condition =
   | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
   | { field: 'container'; any: boolean | null; prefixes: string[] }
   | { field: 'exitCode'; nonzero: boolean; codes: Set<number> }
-  | { field: 'thread' | 'escalated' | 'privileged'; value: boolean }
+  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless'; value: boolean }
   | { field: 'escalation'; mechanisms: Set<EscalationMechanism> }
   /** Capability numbers (capabilities.ts). */
   | { field: 'capability'; caps: number[] };
@@ -236,6 +238,7 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
     case 'thread':
     case 'escalated':
     case 'privileged':
+    case 'fileless':
       if (typeof v !== 'boolean') fail(w, 'must be true or false', v);
       return { field: key, value: v };
     case 'escalation': {

@@ -9,6 +9,7 @@
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { HrTime } from '../kernel/events.js';
 import { capabilityNames, isPrivileged } from '../process/capabilities.js';
+import { type ExecutableOrigin, executableOrigin } from '../process/executable.js';
 import type { EnrichedEvent, Escalation, ProcessInfo } from '../process/model.js';
 import type { Workload } from '../process/workload.js';
 
@@ -44,6 +45,17 @@ export const ATTRIBUTE_DOCS = {
   'process.parent_pid': { type: 'int', on: 'all', brief: 'Parent process id.' },
   'process.executable.path': { type: 'string', on: 'all', brief: 'Executable path (/proc/<pid>/exe), escaped.' },
   'process.executable.name': { type: 'string', on: 'full', brief: 'Base name of the executable path.' },
+  'cnproc.process.executable.fileless': {
+    type: 'boolean',
+    on: 'full',
+    brief:
+      'The program is on no file system any more (true only): cnproc.process.executable.origin says why, process.executable.path is the evidence. Cost: no syscall, a string test per process (~40 ns, npm run bench -- security).',
+  },
+  'cnproc.process.executable.origin': {
+    type: 'string',
+    on: 'full',
+    brief: 'memfd (run from memfd_create, path "/memfd:<name> (deleted)") or deleted (the file was unlinked, path ends " (deleted)").',
+  },
   'process.command': { type: 'string', on: 'full', brief: 'argv[0].' },
   'process.command_args': { type: 'string[]', on: 'full', brief: 'argv, escaped and with secrets redacted.' },
   'process.command_line': { type: 'string', on: 'full', brief: 'argv joined by spaces, escaped and with secrets redacted.' },
@@ -429,6 +441,8 @@ interface Derived {
   groupName: string | undefined;
   loginUserName: string | undefined;
   creationTime: string | null;
+  /** memfd / deleted (process/executable.ts); null for a file still there. */
+  origin: ExecutableOrigin | null;
   /** Capability names (capabilities.ts); null when unknown. */
   capEffective: string[] | null;
   capPermitted: string[] | null;
@@ -460,6 +474,7 @@ function derivedOf(p: ProcessInfo, ctx: MappingContext): Derived {
     groupName: p.egid !== null ? ctx.groupName(p.egid) : undefined,
     loginUserName: p.loginUid !== null ? ctx.userName(p.loginUid) : undefined,
     creationTime: p.startTime ? isoTime(p.startTime) : null,
+    origin: executableOrigin(p.exe),
     capEffective: p.capEffective !== null ? capabilityNames(p.capEffective) : null,
     capPermitted: p.capPermitted !== null ? capabilityNames(p.capPermitted) : null,
   };
@@ -477,6 +492,10 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
   if (p.exe !== null) {
     a['process.executable.path'] = p.exe;
     a['process.executable.name'] = d.exeName as string;
+    if (d.origin !== null) {
+      a['cnproc.process.executable.fileless'] = true;
+      a['cnproc.process.executable.origin'] = d.origin;
+    }
   }
   if (d.argv !== null) {
     a['process.command'] = d.argv[0] as string;

@@ -219,6 +219,11 @@ test('security conditions: escalated, escalation mechanism, capability, privileg
   assert.ok(!keeps({ privileged: true }, unknown));
   assert.ok(!keeps({ privileged: false }, unknown));
   assert.ok(!keeps({ capability: 'cap_chown' }, unknown));
+  assert.ok(keeps({ fileless: true }, exec({ exe: '/memfd:x (deleted)' })));
+  assert.ok(keeps({ fileless: true }, exec({ exe: '/tmp/x (deleted)' })));
+  assert.ok(keeps({ fileless: false }, plain));
+  assert.ok(!keeps({ fileless: true }, plain));
+  assert.ok(!keeps({ fileless: false }, exec({ exe: null })), 'unknown executable: neither');
   // A rule to keep every escalating exec and drop the rest of a build server.
   const f = new EventFilter(
     [

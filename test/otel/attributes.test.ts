@@ -147,6 +147,15 @@ test('capabilities by name on full records; an escalating exec says how, from wh
   assert.equal(unknown['cnproc.process.privileged'], undefined);
 });
 
+test('a memfd or deleted executable is flagged fileless with its origin; a file on disk is not', () => {
+  const at = (exe: string) => recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exe } }, 'process.exec', ctx);
+  const m = at('/memfd:payload (deleted)');
+  assert.equal(m['cnproc.process.executable.fileless'], true);
+  assert.equal(m['cnproc.process.executable.origin'], 'memfd');
+  assert.equal(at('/tmp/x (deleted)')['cnproc.process.executable.origin'], 'deleted');
+  assert.equal(at('/usr/bin/curl')['cnproc.process.executable.fileless'], undefined);
+});
+
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
   const samples: Array<[EnrichedEvent, MappingContext]> = [
@@ -158,6 +167,7 @@ test('every attribute emitted for every event kind is documented, with its docum
     [{ ...enriched(events[1] as ProcEvent), workload: named }, libraryCtx],
     [{ ...enriched(events[1] as ProcEvent), workload: unnamed }, libraryCtx],
     [{ ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exe: '/memfd:x (deleted)' } }, ctx],
   ];
   for (const [x, c] of samples) {
     const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,7 +73,57 @@ function story(pid: number | undefined): string {
 
 const ctx = { userName: () => undefined, groupName: () => undefined, redact: (argv: readonly string[]) => ({ argv, redacted: false }) };
 
+/** A C helper: copies /usr/bin/sleep into a memfd and fexecve's it with argv[1]. */
+const MEMFD_EXEC = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+extern char **environ;
+int main(int argc, char **argv) {
+  int in = open("/usr/bin/sleep", O_RDONLY);
+  struct stat st;
+  if (in < 0 || fstat(in, &st) != 0) { perror("open"); return 2; }
+  int fd = memfd_create("payload", MFD_CLOEXEC);
+  if (fd < 0) { perror("memfd_create"); return 2; }
+  off_t off = 0;
+  while (off < st.st_size) if (sendfile(fd, in, &off, st.st_size - off) <= 0) { perror("sendfile"); return 2; }
+  char *args[] = { "sleep", argc > 1 ? argv[1] : "0.3", NULL };
+  fexecve(fd, args, environ);
+  perror("fexecve");
+  return 2;
+}
+`;
+
 describe('security context of real execs', () => {
+  test('a memfd exec is fileless, origin memfd; a deleted executable, origin deleted', async (t) => {
+    if (!needsRoot(t)) return;
+    const src = join(dir, 'memfd-exec.c');
+    writeFileSync(src, MEMFD_EXEC);
+    execFileSync('cc', ['-O2', '-o', join(dir, 'memfd-exec'), src]);
+    const m = await run(join(dir, 'memfd-exec'), ['0.3']);
+    assert.equal(m.code, 0);
+    await waitFor('exit', () => out.find((e) => e.event.kind === 'exit' && e.event.tgid === m.pid && !e.event.isThread));
+    const mx = out.filter((e) => e.event.kind === 'exec' && e.event.tgid === m.pid).pop();
+    assert.equal(mx?.process?.exe, '/memfd:payload (deleted)', story(m.pid));
+    const ma = recordAttributes(mx as EnrichedEvent, 'process.exec', ctx);
+    assert.equal(ma['cnproc.process.executable.fileless'], true);
+    assert.equal(ma['cnproc.process.executable.origin'], 'memfd');
+    // Deleted: open the file, unlink it, exec it through the open descriptor.
+    const gone = sleepCopy('gone', 0o755);
+    const d = await run('sh', ['-c', `exec 3<${gone} && rm ${gone} && exec /proc/self/fd/3 0.3`]);
+    assert.equal(d.code, 0);
+    await waitFor('exit', () => out.find((e) => e.event.kind === 'exit' && e.event.tgid === d.pid && !e.event.isThread));
+    const dx = out.filter((e) => e.event.kind === 'exec' && e.event.tgid === d.pid).pop();
+    assert.equal(dx?.process?.exe, `${gone} (deleted)`, story(d.pid));
+    assert.equal(recordAttributes(dx as EnrichedEvent, 'process.exec', ctx)['cnproc.process.executable.origin'], 'deleted');
+    // The copy still on disk is not flagged.
+    const plain = await asNobody(sleepCopy('kept', 0o755));
+    assert.equal(recordAttributes(plain, 'process.exec', ctx)['cnproc.process.executable.fileless'], undefined);
+  });
+
   test('a root exec: its capabilities by name, privileged; not an escalation', async (t) => {
     if (!needsRoot(t)) return;
     const { pid } = await run('sleep', ['0.2']);
