@@ -82,6 +82,8 @@ function execEntry(tgid: number, ppid: number, parentEntityId: string, exe: stri
     rgid: 1000,
     egid: 1000,
     sgid: 1000,
+    capEffective: 0,
+    capPermitted: 0,
     loginUid: 1000,
     auditSessionId: 2,
     sid: 900,

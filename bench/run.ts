@@ -7,6 +7,7 @@ import { enrichBench } from './enrich.js';
 import { exportBench } from './export.js';
 import { filterBench } from './filter.js';
 import { handoffBench } from './handoff.js';
+import { securityBench } from './security.js';
 import { stormBench } from './storm.js';
 import { workloadBench } from './workload.js';
 
@@ -16,6 +17,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   export: exportBench,
   filter: filterBench,
   handoff: handoffBench,
+  security: securityBench,
   storm: stormBench,
   workload: workloadBench,
 };

@@ -4,6 +4,8 @@
  * Runs after enrichment, so rules can match on executables, users, containers and ancestry.
  */
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
+import { hasCapability, isPrivileged } from '../process/capabilities.js';
+import { executableOrigin } from '../process/executable.js';
 import type { EnrichedEvent } from '../process/model.js';
 import type { Workload } from '../process/workload.js';
 import { type Action, type CompiledRule, type Condition, compileRules } from './rules.js';
@@ -131,6 +133,29 @@ export class EventFilter {
         return c.nonzero ? e.status !== 0 : e.exitCode !== null && c.codes.has(e.exitCode);
       case 'thread':
         return ((e.kind === 'fork' || e.kind === 'exit') && e.isThread) === c.value;
+      case 'escalated':
+        return (x.escalation != null) === c.value;
+      case 'escalation': {
+        const esc = x.escalation;
+        if (esc == null) return false;
+        for (const m of esc.mechanisms) if (c.mechanisms.has(m)) return true;
+        return false;
+      }
+      case 'capability': {
+        const eff = p?.capEffective ?? null;
+        if (eff === null) return false;
+        for (const n of c.caps) if (hasCapability(eff, n)) return true;
+        return false;
+      }
+      case 'fileless':
+        // Unknown executable: neither.
+        if (!p || p.exe === null) return false;
+        return (executableOrigin(p.exe) !== null) === c.value;
+      case 'privileged': {
+        // Unknown capabilities: the condition does not hold either way (as for any unknown value).
+        if (!p || p.capEffective === null) return false;
+        return isPrivileged(p.euid, p.capEffective) === c.value;
+      }
     }
   }
 

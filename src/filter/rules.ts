@@ -25,9 +25,18 @@
  * | ancestor | glob or list | any ancestor's executable (as deep as process.ancestryDepth) |
  * | exitCode | `nonzero`, or a list of codes | exit events: non-zero status / these exit codes |
  * | thread | true or false | the event is about a thread (fork/exit of a non-leader thread) |
+ * | escalated | true or false | an exec that raised privileges (process/escalation.ts) / any other event |
+ * | escalation | mechanism or list | an exec that escalated by one of: setuid, setgid, file_capabilities |
+ * | capability | name or list | the process holds one of these effective capabilities (`cap_sys_admin` or `sys_admin`) |
+ * | fileless | true or false | the executable is / is not a memfd or a deleted file (process/executable.ts) |
+ * | privileged | true or false | the process is / is not privileged in its user namespace (known capabilities only) |
  */
 import { ConfigError, describeValue, joinPath } from '../config/errors.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
+import { capabilityNumber } from '../process/capabilities.js';
+import type { EscalationMechanism } from '../process/model.js';
+
+const MECHANISMS: readonly EscalationMechanism[] = ['setuid', 'setgid', 'file_capabilities'];
 
 export type Action = 'keep' | 'drop';
 
@@ -50,6 +59,11 @@ const MATCH_KEYS = [
   'ancestor',
   'exitCode',
   'thread',
+  'escalated',
+  'escalation',
+  'capability',
+  'privileged',
+  'fileless',
 ] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
@@ -64,7 +78,10 @@ export type Condition =
   | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
   | { field: 'container'; any: boolean | null; prefixes: string[] }
   | { field: 'exitCode'; nonzero: boolean; codes: Set<number> }
-  | { field: 'thread'; value: boolean };
+  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless'; value: boolean }
+  | { field: 'escalation'; mechanisms: Set<EscalationMechanism> }
+  /** Capability numbers (capabilities.ts). */
+  | { field: 'capability'; caps: number[] };
 
 export interface CompiledRule {
   name: string;
@@ -219,8 +236,31 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
       return { field: 'exitCode', nonzero: false, codes };
     }
     case 'thread':
+    case 'escalated':
+    case 'privileged':
+    case 'fileless':
       if (typeof v !== 'boolean') fail(w, 'must be true or false', v);
-      return { field: 'thread', value: v };
+      return { field: key, value: v };
+    case 'escalation': {
+      const xs = list(v);
+      if (xs.length === 0) fail(w, `must list at least one of: ${MECHANISMS.join(', ')}`, v);
+      const mechanisms = new Set<EscalationMechanism>();
+      xs.forEach((m, i) => {
+        if (!MECHANISMS.includes(m as EscalationMechanism)) fail(w, `must be one of: ${MECHANISMS.join(', ')}`, m, entryAt(w, v, i));
+        mechanisms.add(m as EscalationMechanism);
+      });
+      return { field: 'escalation', mechanisms };
+    }
+    case 'capability': {
+      const xs = list(v);
+      if (xs.length === 0) fail(w, 'must name at least one capability', v);
+      const caps = xs.map((c, i) => {
+        const n = typeof c === 'string' ? capabilityNumber(c) : -1;
+        if (n < 0) fail(w, 'is not a capability name (e.g. cap_sys_admin; see capabilities(7))', c, entryAt(w, v, i));
+        return n;
+      });
+      return { field: 'capability', caps };
+    }
   }
 }
 

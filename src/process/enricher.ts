@@ -4,8 +4,9 @@
  */
 import type { ProcEvent } from '../kernel/events.js';
 import type { Attachment } from '../kernel/proc-files.js';
+import { EscalationTracker } from './escalation.js';
 import type { HostClock } from './identity.js';
-import { type EnrichedEvent, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
+import { type EnrichedEvent, type Escalation, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
 import { applySnapshot } from './snapshot.js';
 import { ProcessTable } from './table.js';
 import type { WorkloadResolver } from './workload.js';
@@ -31,12 +32,14 @@ export class Enricher {
   readonly table: ProcessTable;
   private execs = 0;
   private execIncomplete = 0;
+  private readonly escalations: EscalationTracker;
 
   constructor(
     private readonly host: HostClock,
     private readonly opts: EnricherOptions,
   ) {
     this.table = new ProcessTable(opts.maxProcesses);
+    this.escalations = new EscalationTracker(opts.maxProcesses);
   }
 
   /** Seeds the table with processes that existed before the agent (see seed.ts). */
@@ -56,6 +59,7 @@ export class Enricher {
     let previous: PreviousValues | undefined;
     let tracer: ProcessInfo | undefined;
     let lifetimeNs: number | null = null;
+    let escalation: Escalation | null = null;
 
     switch (e.kind) {
       case 'fork': {
@@ -89,6 +93,7 @@ export class Enricher {
           const parent = t.peek(process.ppid);
           if (parent) process = { ...process, parentEntityId: parent.entityId };
         }
+        escalation = this.escalations.atExec(before, process);
         t.set(process);
         this.execs++;
         if (process.missing.length > 0) this.execIncomplete++;
@@ -99,13 +104,16 @@ export class Enricher {
         // Equal to the new ids: the /proc snapshot was read after the change (setpriv switches
         // right after its exec), so what it holds is not the old value: unknown, not wrong.
         previous = before.ruid === e.ruid && before.euid === e.euid ? { ruid: null, euid: null } : { ruid: before.ruid, euid: before.euid };
-        process = { ...before, ruid: e.ruid, euid: e.euid };
+        this.escalations.onUid(before, e.ruid, e.euid);
+        // The capability sets changed with the ids in ways the event does not say (escalation.ts).
+        process = { ...before, ruid: e.ruid, euid: e.euid, capEffective: null, capPermitted: null };
         t.set(process);
         break;
       }
       case 'gid': {
         const before = t.get(e.tgid) ?? unknownProcess(e.tgid, null);
         previous = before.rgid === e.rgid && before.egid === e.egid ? { rgid: null, egid: null } : { rgid: before.rgid, egid: before.egid };
+        this.escalations.onGid(before, e.rgid, e.egid);
         process = { ...before, rgid: e.rgid, egid: e.egid };
         t.set(process);
         break;
@@ -143,6 +151,7 @@ export class Enricher {
             lifetimeNs = Math.max(0, ns);
           }
           t.delete(e.tgid);
+          this.escalations.onExit(e.tgid);
         }
         break;
       }
@@ -153,7 +162,8 @@ export class Enricher {
     const ppid = process?.ppid ?? null;
     const parent = ppid !== null ? t.peek(ppid) : undefined;
     const workload = this.opts.workloads?.of(process) ?? null;
-    return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs, workload };
+    // escalation on every event (null but for an escalating exec): one object shape for all of them.
+    return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs, escalation, workload };
   }
 
   /** Executables of ppid, its parent, ... up to the configured depth (stops at unknown or pid 0). */

@@ -27,6 +27,9 @@ export interface ProcessInfo {
   readonly rgid: number | null;
   readonly egid: number | null;
   readonly sgid: number | null;
+  /** Effective and permitted capability sets (CapEff/CapPrm of status, see capabilities.ts); null when unknown. */
+  readonly capEffective: number | null;
+  readonly capPermitted: number | null;
   /** Audit login uid; null when unset (4294967295: a daemon never logged in). */
   readonly loginUid: number | null;
   /** Audit session id; null when unset. */
@@ -57,6 +60,18 @@ export interface PreviousValues {
   sid?: number | null;
 }
 
+/** How an exec raised privileges (computed by escalation.ts). */
+export type EscalationMechanism = 'setuid' | 'setgid' | 'file_capabilities';
+
+export interface Escalation {
+  readonly mechanisms: readonly EscalationMechanism[];
+  /** Permitted capabilities the exec gained (a mask, see capabilities.ts); 0 when none or unknown. */
+  readonly gained: number;
+  /** Effective uid and gid before the exec. */
+  readonly previousEuid: number | null;
+  readonly previousEgid: number | null;
+}
+
 /** A kernel event with its process context. */
 export interface EnrichedEvent {
   event: ProcEvent;
@@ -71,6 +86,8 @@ export interface EnrichedEvent {
   tracer: ProcessInfo | undefined;
   /** For exit: nanoseconds from start to exit, when the start is known. */
   lifetimeNs: number | null;
+  /** For exec: how it raised privileges (escalation.ts); null when it did not or the ids before were unknown. */
+  escalation?: Escalation | null;
   /** The subject's container and its names (null on the host; absent when the enricher has no resolver). */
   workload?: Workload | null;
 }
@@ -97,6 +114,8 @@ export function unknownProcess(tgid: number, ppid: number | null): ProcessInfo {
     rgid: null,
     egid: null,
     sgid: null,
+    capEffective: null,
+    capPermitted: null,
     loginUid: null,
     auditSessionId: null,
     sid: null,

@@ -6,6 +6,7 @@
 import type { HrTime } from '../kernel/events.js';
 import { type Attachment, ProcFile, ReadStatus } from '../kernel/proc-files.js';
 import { escapeBytes } from '../util/escape.js';
+import { parseStatusCapabilities } from './capabilities.js';
 import { cgroupIdentity } from './container.js';
 import { type HostClock, processEntityId, startTimeMs } from './identity.js';
 import { type ProcessInfo, UNSET_ID, unknownProcess } from './model.js';
@@ -86,6 +87,9 @@ export function applySnapshot(
         }
         [info.ruid, info.euid, info.suid] = ids.uid;
         [info.rgid, info.egid, info.sgid] = ids.gid;
+        const caps = parseStatusCapabilities(b);
+        info.capEffective = caps?.effective ?? null;
+        info.capPermitted = caps?.permitted ?? null;
         break;
       }
       case ProcFile.cmdline: {

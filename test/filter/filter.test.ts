@@ -190,3 +190,49 @@ test('pushdown: the types no rule can keep leave the subscription', () => {
   );
   assert.deepEqual(sub([{ action: 'drop', match: {} }], 'keep').events, [], 'drop everything');
 });
+
+test('security conditions: escalated, escalation mechanism, capability, privileged', () => {
+  const setuid = {
+    ...exec({ euid: 0, ruid: 1000, capEffective: 0x1ffffffffff }),
+    escalation: { mechanisms: ['setuid'] as const, gained: 0, previousEuid: 1000, previousEgid: 100 },
+  };
+  const raw = {
+    ...exec({ capEffective: 0x2000, capPermitted: 0x2000 }),
+    escalation: { mechanisms: ['file_capabilities'] as const, gained: 0x2000, previousEuid: 1000, previousEgid: 100 },
+  };
+  const plain = exec({ capEffective: 0, capPermitted: 0 });
+  assert.ok(keeps({ escalated: true }, setuid));
+  assert.ok(!keeps({ escalated: true }, plain));
+  assert.ok(keeps({ escalated: false }, plain));
+  assert.ok(keeps({ escalation: 'setuid' }, setuid));
+  assert.ok(!keeps({ escalation: ['setgid', 'file_capabilities'] }, setuid));
+  assert.ok(keeps({ escalation: ['setgid', 'file_capabilities'] }, raw));
+  assert.ok(!keeps({ escalation: 'setuid' }, plain));
+  assert.ok(keeps({ capability: 'cap_net_raw' }, raw));
+  assert.ok(keeps({ capability: ['SYS_ADMIN', 'cap_bpf'] }, setuid));
+  assert.ok(!keeps({ capability: 'cap_sys_admin' }, raw));
+  assert.ok(!keeps({ capability: 'cap_chown' }, plain));
+  assert.ok(keeps({ privileged: true }, setuid));
+  assert.ok(keeps({ privileged: false }, raw));
+  // Unknown capabilities (after a uid change): neither condition holds.
+  const unknown = exec({ capEffective: null });
+  assert.ok(!keeps({ privileged: true }, unknown));
+  assert.ok(!keeps({ privileged: false }, unknown));
+  assert.ok(!keeps({ capability: 'cap_chown' }, unknown));
+  assert.ok(keeps({ fileless: true }, exec({ exe: '/memfd:x (deleted)' })));
+  assert.ok(keeps({ fileless: true }, exec({ exe: '/tmp/x (deleted)' })));
+  assert.ok(keeps({ fileless: false }, plain));
+  assert.ok(!keeps({ fileless: true }, plain));
+  assert.ok(!keeps({ fileless: false }, exec({ exe: null })), 'unknown executable: neither');
+  // A rule to keep every escalating exec and drop the rest of a build server.
+  const f = new EventFilter(
+    [
+      { name: 'escalations', action: 'keep', match: { escalated: true } },
+      { name: 'build', action: 'drop', match: { ancestor: '*/make' } },
+    ],
+    'keep',
+    names,
+  );
+  assert.ok(f.keep({ ...setuid, ancestors: ['/usr/bin/make'] }));
+  assert.ok(!f.keep(exec({}, ['/usr/bin/make'])));
+});

@@ -68,6 +68,20 @@ const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
     [0, 'match', 'exitCode'],
   ],
   ['bad thread', [{ action: 'keep', match: { thread: 'yes' } }], /match\.thread: must be true or false/, [0, 'match', 'thread']],
+  ['bad escalated', [{ action: 'keep', match: { escalated: 1 } }], /match\.escalated: must be true or false/, [0, 'match', 'escalated']],
+  [
+    'bad escalation',
+    [{ action: 'keep', match: { escalation: ['setuid', 'sudo'] } }],
+    /match\.escalation\[1\]: must be one of: setuid, setgid, file_capabilities: value was "sudo"/,
+    [0, 'match', 'escalation', 1],
+  ],
+  [
+    'bad capability',
+    [{ action: 'keep', match: { capability: 'cap_fly' } }],
+    /match\.capability: is not a capability name.*value was "cap_fly"/,
+    [0, 'match', 'capability'],
+  ],
+  ['no capability', [{ action: 'keep', match: { capability: [] } }], /must name at least one capability/, [0, 'match', 'capability']],
 ];
 for (const [name, rules, re, at] of bad) {
   test(`invalid: ${name}`, () => {

@@ -37,6 +37,9 @@ const proc: ProcessInfo = {
   rgid: 100,
   egid: 100,
   sgid: 100,
+  // A setuid-root curl: every capability but cap_sys_resource (as a container's bounding set may leave).
+  capEffective: 0x1fffeffffff,
+  capPermitted: 0x1fffeffffff,
   loginUid: 1000,
   auditSessionId: 3,
   sid: 40,
@@ -120,6 +123,39 @@ const unnamed: Workload = {
 };
 const libraryCtx: MappingContext = { ...ctx, workloadAttributes: true };
 
+const ESCALATION = { mechanisms: ['setuid', 'file_capabilities'] as const, gained: 0x2000, previousEuid: 1000, previousEgid: 100 };
+
+test('capabilities by name on full records; an escalating exec says how, from which ids, gaining what', () => {
+  const a = recordAttributes({ ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, 'process.exec', ctx);
+  assert.equal((a['cnproc.process.capabilities.effective'] as string[]).length, 40);
+  assert.ok(!(a['cnproc.process.capabilities.permitted'] as string[]).includes('cap_sys_resource'));
+  assert.equal(a['cnproc.process.privileged'], true, 'uid 0 with capabilities');
+  assert.equal(a['cnproc.exec.escalated'], true);
+  assert.deepEqual(a['cnproc.exec.escalation.mechanisms'], ['setuid', 'file_capabilities']);
+  assert.deepEqual(a['cnproc.exec.escalation.capabilities_gained'], ['cap_net_raw']);
+  assert.equal(a['cnproc.exec.escalation.previous_user.id'], 1000);
+  assert.equal(a['cnproc.exec.escalation.previous_group.id'], 100);
+  const plain = recordAttributes({ ...enriched(events[1] as ProcEvent), escalation: null }, 'process.exec', ctx);
+  assert.equal(plain['cnproc.exec.escalated'], undefined);
+  // Unknown sets (after a uid change): no capability attributes at all, rather than an empty list.
+  const unknown = recordAttributes(
+    { ...enriched(events[1] as ProcEvent), process: { ...proc, capEffective: null, capPermitted: null } },
+    'process.exec',
+    ctx,
+  );
+  assert.equal(unknown['cnproc.process.capabilities.effective'], undefined);
+  assert.equal(unknown['cnproc.process.privileged'], undefined);
+});
+
+test('a memfd or deleted executable is flagged fileless with its origin; a file on disk is not', () => {
+  const at = (exe: string) => recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exe } }, 'process.exec', ctx);
+  const m = at('/memfd:payload (deleted)');
+  assert.equal(m['cnproc.process.executable.fileless'], true);
+  assert.equal(m['cnproc.process.executable.origin'], 'memfd');
+  assert.equal(at('/tmp/x (deleted)')['cnproc.process.executable.origin'], 'deleted');
+  assert.equal(at('/usr/bin/curl')['cnproc.process.executable.fileless'], undefined);
+});
+
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
   const samples: Array<[EnrichedEvent, MappingContext]> = [
@@ -130,6 +166,8 @@ test('every attribute emitted for every event kind is documented, with its docum
     // The library's records carry their workload's names (the agent's resource does instead).
     [{ ...enriched(events[1] as ProcEvent), workload: named }, libraryCtx],
     [{ ...enriched(events[1] as ProcEvent), workload: unnamed }, libraryCtx],
+    [{ ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exe: '/memfd:x (deleted)' } }, ctx],
   ];
   for (const [x, c] of samples) {
     const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);

@@ -21,6 +21,7 @@ export const TEST_TOOLS: ReadonlyArray<{ command: string; deb: string; for: stri
   { command: 'strip', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
   { command: 'readelf', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
   { command: 'promtool', deb: 'prometheus', for: 'the metrics endpoint passes promtool check metrics (telemetry)' },
+  { command: 'setcap', deb: 'libcap2-bin', for: 'an executable with file capabilities (process/security)' },
   { command: 'cc', deb: 'gcc', for: 'C helpers built from the repository (kernel)' },
   { command: 'podman', deb: 'podman', for: 'a real container through the agent (otel/podman)' },
   { command: 'runc', deb: 'runc', for: "podman's and containerd's runtime (otel/podman, process/runtimes)" },
