@@ -21,21 +21,10 @@ import { after, test } from 'node:test';
 import type { BatchStoreStats, PayloadEncoding, StoredBatch } from '../../src/delivery/batch-store.js';
 import { DiskSpool, SEGMENT_HEADER_BYTES } from '../../src/delivery/disk-spool.js';
 import { MemoryStore } from '../../src/delivery/memory-store.js';
+import { prng } from '../helpers/prng.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cnproc-spool-model-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** mulberry32: the same sequence for the same seed, so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function assertBalanced(s: BatchStoreStats, where: string): void {
   for (const k of ['batches', 'records'] as const) {

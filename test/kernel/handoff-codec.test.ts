@@ -10,6 +10,7 @@ import { checkDatagram, decodeChecked, decodeDatagram, MALFORMED_REASONS, type M
 import { BatchDecoder, BatchEncoder, RECORD_HEADER, VERDICT_OK, verdictOf } from '../../src/kernel/handoff-codec.js';
 import type { Attachment } from '../../src/kernel/proc-files.js';
 import { datagram, fixedClock, viewOf } from '../helpers/datagrams.js';
+import { prng } from '../helpers/prng.js';
 
 interface Rec {
   bytes: Uint8Array;
@@ -39,18 +40,6 @@ function roundTrip(recs: Rec[], capacity = 1 << 16): Array<{ bytes: Uint8Array; 
     });
   }
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32): the randomized cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test('events, acks, malformed verdicts and attachments come back as written', () => {
