@@ -5,6 +5,7 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { StopDocument } from '../../src/agent/stop-document.js';
 
@@ -14,6 +15,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: num
   const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Agents still running when a test file's tests are done (an assertion failed before the test
+ * stopped its agent): killed, or their pipes would keep the file's process, and the whole run,
+ * waiting forever.
+ */
+const live = new Set<ChildProcessWithoutNullStreams>();
+after(() => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export interface LiveAgent {
   child: ChildProcessWithoutNullStreams;
@@ -51,6 +62,8 @@ export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
   const cmd = prefix.length ? (prefix[0] as string) : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, CLI, ...args] : [CLI, ...args];
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {

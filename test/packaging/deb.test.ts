@@ -282,6 +282,10 @@ describe('deb package', { timeout: 20 * 60_000 }, () => {
         'exec',
       ];
       const child = spawn(join(root, 'usr/bin/cnproc-otel'), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A failed assertion must not leave the agent running: its pipes would hold this file open.
+      t.after(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      });
       let out = '';
       let err = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
