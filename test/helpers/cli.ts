@@ -22,8 +22,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: num
  * waiting forever.
  */
 const live = new Set<ChildProcessWithoutNullStreams>();
+/** The stop documents' directories: read by the tests after their agents exit, removed at the end. */
+const reportDirs: string[] = [];
 after(() => {
   for (const child of live) child.kill('SIGKILL');
+  for (const dir of reportDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 export interface LiveAgent {
@@ -50,6 +53,7 @@ export function startCli(argsIn: string[], prefix: string[] = []): LiveAgent {
   if (ownSpool) args = [...args, '--spool-dir', spoolDir];
   // Tests read the accounting from the stop document, not from log text.
   const reportDir = mkdtempSync(join(tmpdir(), 'cnproc-report-'));
+  reportDirs.push(reportDir);
   const reportFile = join(reportDir, 'stop.json');
   if (!args.includes('--report-file')) args = [...args, '--report-file', reportFile];
   const report = (): StopDocument => {
