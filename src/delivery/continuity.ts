@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { type MaybeSplit, recordAttribute } from '../otel/split-attributes.js';
 import { readState, writeState } from './state-file.js';
 
 /** What is saved; version 1. */
@@ -103,9 +104,10 @@ export class Continuity {
   /** Notes a batch that is now stored; saves at most every minIntervalMs. */
   noteStored(records: readonly ReadableLogRecord[], nowMs = Date.now()): void {
     for (let i = 0; i < records.length; i++) {
-      const a = (records[i] as ReadableLogRecord).attributes;
-      const cpu = a['cnproc.event.cpu'];
-      const seq = a['cnproc.event.seq'];
+      // Read without joining a split record's attributes (otel/split-attributes.ts).
+      const r = records[i] as ReadableLogRecord & MaybeSplit;
+      const cpu = recordAttribute(r, 'cnproc.event.cpu');
+      const seq = recordAttribute(r, 'cnproc.event.seq');
       if (typeof cpu !== 'number' || typeof seq !== 'number') continue; // the agent's own records
       const prev = this.lastSeq.get(cpu);
       // Unsigned 32-bit comparison: the counter wraps.

@@ -12,6 +12,7 @@ import { capabilityNames, isPrivileged } from '../process/capabilities.js';
 import { type ExecutableOrigin, executableOrigin } from '../process/executable.js';
 import type { EnrichedEvent, Escalation, ProcessInfo } from '../process/model.js';
 import type { Workload } from '../process/workload.js';
+import type { ProcessBlock, SplitAttributes } from './split-attributes.js';
 
 export type AttrType = 'string' | 'int' | 'boolean' | 'string[]' | 'int[]';
 
@@ -446,6 +447,8 @@ interface Derived {
   /** Capability names (capabilities.ts); null when unknown. */
   capEffective: string[] | null;
   capPermitted: string[] | null;
+  /** The full attributes as a split record's shared block, made on the entry's first split record. */
+  block?: ProcessBlock;
 }
 
 /** Keyed by entry, weakly: an entry leaving the process table (and every event holding it) takes its values along. */
@@ -552,10 +555,10 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
   if (p.missing.length > 0) a['cnproc.process.missing'] = p.missing as string[];
 }
 
-/** The attributes of one process-event record. */
-export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: MappingContext): LogAttributes {
+/** The event's identity: the first HEAD_KEYS (split-attributes.ts) keys of every process-event record. */
+function headAttributes(x: EnrichedEvent, eventName: string): Partial<Attrs> {
   const e = x.event;
-  const a: Partial<Attrs> = {
+  return {
     'cnproc.event.name': eventName,
     'cnproc.event.id': `${e.cpu}-${e.seq}`,
     'cnproc.event.cpu': e.cpu,
@@ -563,14 +566,49 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     'process.pid': e.tgid,
     'thread.id': e.pid,
   };
+}
+
+/** The attributes of one process-event record. */
+export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: MappingContext): LogAttributes {
+  const a = headAttributes(x, eventName);
   const lean = isLeanRecord(x);
   const p = x.process;
   if (p) {
     if (lean) leanAttributes(a, p);
-    else {
-      fullAttributes(a, p, derivedOf(p, ctx));
-    }
+    else fullAttributes(a, p, derivedOf(p, ctx));
   }
+  eventAttributes(a, x, lean, ctx);
+  return a as LogAttributes;
+}
+
+/**
+ * The same attributes as recordAttributes, split (split-attributes.ts): the process's full
+ * attributes as the entry's shared block, the rest in the record's own object. Only for exec and
+ * exit records with full attributes, whose own keys never repeat a block key; and not when full
+ * records carry the workload's names (container.id would be in both). null: not splittable, use
+ * recordAttributes.
+ */
+export function splitRecordAttributes(x: EnrichedEvent, eventName: string, ctx: MappingContext): SplitAttributes | null {
+  const kind = x.event.kind;
+  const p = x.process;
+  if ((kind !== 'exec' && kind !== 'exit') || p === undefined || isLeanRecord(x)) return null;
+  if (ctx.workloadAttributes && x.workload) return null;
+  const d = derivedOf(p, ctx);
+  let block = d.block;
+  if (block === undefined) {
+    const attrs: Partial<Attrs> = {};
+    fullAttributes(attrs, p, d);
+    block = { attrs: Object.freeze(attrs) as LogAttributes, encoded: undefined };
+    d.block = block;
+  }
+  const own = headAttributes(x, eventName);
+  eventAttributes(own, x, false, ctx);
+  return { own: own as LogAttributes, block };
+}
+
+/** After the process's: its workload, parent and ancestors (full records), and what the event itself says. */
+function eventAttributes(a: Partial<Attrs>, x: EnrichedEvent, lean: boolean, ctx: MappingContext): void {
+  const e = x.event;
   if (!lean) {
     if (ctx.workloadAttributes && x.workload) Object.assign(a, workloadAttributes(x.workload));
     if (x.parent?.exe) a['cnproc.process.parent.executable.path'] = x.parent.exe;
@@ -628,7 +666,6 @@ export function recordAttributes(x: EnrichedEvent, eventName: string, ctx: Mappi
     default:
       break;
   }
-  return a as LogAttributes;
 }
 
 type Attrs = Record<AttrName, AnyValue>;

@@ -14,18 +14,23 @@
  * and arrays of strings) and never shares a record's object with another record; arrays in it
  * (argv) are per-process values nobody mutates. The library path (`startProcessLogs` with a
  * caller's SDK LoggerProvider) still goes through `Logger.emit`; both take their records from the
- * same `toLogRecord`.
+ * same `toLogRecord`. The pipeline hands this logger exec and exit records with their attributes
+ * split (split-attributes.ts): the record joins them on the first read of `attributes`, so what any
+ * processor or exporter sees is unchanged, while the agent's own encoder and processors read the
+ * parts and never pay for the join.
  *
  * Flushing and shutting down are the SDK provider's job: the agent gives the same processor
  * instances to its LoggerProvider (for its own records) and to this one, and the provider's
  * forceFlush/shutdown reach them.
  */
 import { context as apiContext, type Context, isSpanContextValid, type SpanContext, trace } from '@opentelemetry/api';
-import type { AnyValue, LogAttributes, LogBody, Logger, LoggerProvider, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
+import type { AnyValue, LogAttributes, LogBody, Logger, LoggerProvider, SeverityNumber } from '@opentelemetry/api-logs';
 import { type InstrumentationScope, millisToHrTime, timeInputToHrTime } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
 import type { HrTime } from '../kernel/events.js';
+import type { ProcessLogRecord } from './record.js';
+import { joinAttributes, type SplitAttributes } from './split-attributes.js';
 
 /** A record as the mapping made it: plain fields, the mapping's own attributes object. */
 export class DirectLogRecord implements SdkLogRecord {
@@ -39,10 +44,15 @@ export class DirectLogRecord implements SdkLogRecord {
   /** Writable: a processor such as WorkloadResourceProcessor files the record under another resource. */
   resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
-  readonly attributes: LogAttributes;
+  /**
+   * The attributes in parts (split-attributes.ts) until `attributes` is first read; then undefined.
+   * The agent's encoder and processors read the parts, so its own path never joins them.
+   */
+  split: SplitAttributes | undefined;
+  private joined: LogAttributes | undefined;
   droppedAttributesCount = 0;
 
-  constructor(resource: Resource, scope: InstrumentationScope, r: LogRecord, spanContext: SpanContext | undefined, now: HrTime) {
+  constructor(resource: Resource, scope: InstrumentationScope, r: ProcessLogRecord, spanContext: SpanContext | undefined, now: HrTime) {
     this.resource = resource;
     this.instrumentationScope = scope;
     const ts = r.timestamp;
@@ -55,7 +65,19 @@ export class DirectLogRecord implements SdkLogRecord {
     this.severityNumber = r.severityNumber;
     this.body = r.body;
     this.eventName = r.eventName;
-    this.attributes = r.attributes ?? {};
+    this.split = r.split;
+    this.joined = r.split === undefined ? (r.attributes ?? {}) : undefined;
+  }
+
+  /** The whole attributes object (joined from the parts on first read, then kept). */
+  get attributes(): LogAttributes {
+    let a = this.joined;
+    if (a === undefined) {
+      a = joinAttributes(this.split as SplitAttributes);
+      this.joined = a;
+      this.split = undefined;
+    }
+    return a;
   }
 
   setAttribute(key: string, value?: AnyValue): this {
@@ -103,7 +125,7 @@ export class DirectLogger implements Logger {
     private readonly processors: readonly LogRecordProcessor[],
   ) {}
 
-  emit(r: LogRecord): void {
+  emit(r: ProcessLogRecord): void {
     // As LogRecordImpl: a record's span is the one of its explicit context, if valid. The active
     // context is only passed on to the processors (the pipeline's is the root one).
     const ctx: Context = r.context ?? apiContext.active();

@@ -22,6 +22,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { IExportLogsServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { HEAD_KEYS, type MaybeSplit, type SplitAttributes } from './split-attributes.js';
 
 type Attributes = Record<string, unknown>;
 type Resource = ReadableLogRecord['resource'];
@@ -56,6 +57,12 @@ function hexDigit(c: number): number {
   return c - 55;
 }
 
+const u8slice = Uint8Array.prototype.slice;
+
+function copyBytes(b: Buffer, start: number, end: number): Uint8Array {
+  return u8slice.call(b, start, end);
+}
+
 class LogsRequestWriter {
   buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   pos = 0;
@@ -67,6 +74,9 @@ class LogsRequestWriter {
   /** The keys of the last attributes written, and their prefixes by position. */
   prevKeys: string[] = [];
   prevPrefixes: Array<Uint8Array | undefined> = [];
+  /** The same for the own keys of split records (kept apart: blocks come between their head and the rest). */
+  splitPrevKeys: string[] = [];
+  splitPrevPrefixes: Array<Uint8Array | undefined> = [];
 
   reset(): void {
     if (this.buf.length > MAX_KEPT_BYTES) this.buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
@@ -74,6 +84,7 @@ class LogsRequestWriter {
     this.gaps.length = 0;
     this.gapBytes = 0;
     this.prevKeys = []; // (after an exception, prevPrefixes may not match prevKeys)
+    this.splitPrevKeys = [];
   }
 
   ensure(n: number): void {
@@ -439,6 +450,46 @@ class LogsRequestWriter {
     this.prevKeys = keys;
   }
 
+  /**
+   * A split record's attributes (split-attributes.ts) as LogRecord.attributes fields, the same bytes
+   * as its joined object would give: the head of its own keys, the block, the rest of its own keys.
+   * The block is encoded on its first record and copied for the next ones.
+   */
+  splitAttributes(s: SplitAttributes): void {
+    const own = s.own as Attributes;
+    const keys = Object.keys(own);
+    const prevKeys = this.splitPrevKeys;
+    const prevPre = this.splitPrevPrefixes;
+    const head = Math.min(keys.length, HEAD_KEYS);
+    for (let i = 0; i < head; i++) this.ownAttribute(keys, i, prevKeys, prevPre, own);
+    const block = s.block;
+    const enc = block.encoded;
+    if (enc === undefined) {
+      const start = this.pos;
+      this.attributes(0x32, block.attrs as Attributes);
+      // A copy (Buffer#slice would be a view): the writer's buffer is reused for the next request.
+      block.encoded = copyBytes(this.buf, start, this.pos);
+    } else {
+      this.ensure(enc.length);
+      this.buf.set(enc, this.pos);
+      this.pos += enc.length;
+    }
+    for (let i = head; i < keys.length; i++) this.ownAttribute(keys, i, prevKeys, prevPre, own);
+    this.splitPrevKeys = keys;
+  }
+
+  /** Key i of a split record's own attributes; its prefix found by position in the previous split record's keys first. */
+  private ownAttribute(keys: string[], i: number, prevKeys: string[], prevPre: Array<Uint8Array | undefined>, own: Attributes): void {
+    const k = keys[i] as string;
+    let pre: Uint8Array | undefined;
+    if (prevKeys[i] === k) pre = prevPre[i];
+    else {
+      pre = this.keyPrefix(k);
+      prevPre[i] = pre;
+    }
+    this.attribute(0x32, k, pre, own[k]);
+  }
+
   /** ScopeLogs.log_records (field 2). */
   record(r: ReadableLogRecord): void {
     this.ensure(48);
@@ -465,8 +516,12 @@ class LogsRequestWriter {
       this.anyValue(r.body);
       this.close(body, 1);
     }
-    const attrs = r.attributes as Attributes | undefined;
-    if (attrs) this.attributes(0x32, attrs);
+    const split = (r as MaybeSplit).split;
+    if (split !== undefined) this.splitAttributes(split);
+    else {
+      const attrs = r.attributes as Attributes | undefined;
+      if (attrs) this.attributes(0x32, attrs);
+    }
     this.ensure(1);
     this.buf[this.pos++] = 0x38; // dropped_attributes_count, always written (as the stock serializer does)
     this.varint64(r.droppedAttributesCount);

@@ -5,7 +5,8 @@
 import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { HrTime, ProcEventKind } from '../kernel/events.js';
 import type { EnrichedEvent } from '../process/model.js';
-import { type MappingContext, recordAttributes } from './attributes.js';
+import { type MappingContext, recordAttributes, splitRecordAttributes } from './attributes.js';
+import type { SplitAttributes } from './split-attributes.js';
 
 /** Instrumentation scope of every record the agent makes. */
 export const SCOPE_NAME = 'cnproc-otel';
@@ -98,11 +99,32 @@ export function bodyOf(x: EnrichedEvent, commandLine: string | undefined): strin
   }
 }
 
-/** Builds the record for logger.emit. `observed` is when the agent read the event. */
-export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrTime): LogRecord {
+/** A LogRecord whose attributes may be split (split-attributes.ts): only for a DirectLogger. */
+export interface ProcessLogRecord extends LogRecord {
+  split?: SplitAttributes;
+}
+
+/**
+ * Builds the record for logger.emit. `observed` is when the agent read the event. With `split`
+ * (the agent's DirectLogger, never an SDK Logger: it would see no attributes), exec and exit records
+ * carry their attributes split instead of in `attributes`.
+ */
+export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrTime, split = false): ProcessLogRecord {
   const eventName = EVENT_NAMES[x.event.kind];
-  const attributes = recordAttributes(x, eventName, ctx);
   const severityNumber = severityOf(x);
+  const parts = split ? splitRecordAttributes(x, eventName, ctx) : null;
+  if (parts !== null) {
+    return {
+      eventName,
+      timestamp: x.event.time,
+      observedTimestamp: observed,
+      severityNumber,
+      severityText: SEVERITY_TEXT[severityNumber] ?? 'INFO',
+      body: bodyOf(x, parts.block.attrs['process.command_line'] as string | undefined),
+      split: parts,
+    };
+  }
+  const attributes = recordAttributes(x, eventName, ctx);
   return {
     eventName,
     timestamp: x.event.time,

@@ -17,12 +17,13 @@
  * k8s.* other than k8s.node.* and k8s.cluster.*, and container.*.
  */
 import type { Context } from '@opentelemetry/api';
-import type { AnyValue } from '@opentelemetry/api-logs';
+import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
 import type { ProcessInfo } from '../process/model.js';
 import type { Workload, WorkloadResolver } from '../process/workload.js';
 import { workloadAttributes } from './attributes.js';
+import { type MaybeSplit, recordAttribute } from './split-attributes.js';
 
 /** Keys of the agent's resource that describe the agent's own pod or container, not the host. */
 export function isAgentWorkloadKey(key: string): boolean {
@@ -66,10 +67,10 @@ export class WorkloadResources {
    * For log records, which carry only the container id: the workload the enricher resolved for it
    * (a cache hit). undefined for records that are not about an observed process (the agent's own).
    */
-  forRecordAttributes(attrs: Readonly<Record<string, unknown>>): Resource | undefined {
-    const name = attrs['cnproc.event.name'];
+  forRecord(record: { readonly attributes: LogAttributes } & MaybeSplit): Resource | undefined {
+    const name = recordAttribute(record, 'cnproc.event.name');
     if (typeof name !== 'string' || !name.startsWith('process.')) return undefined;
-    const id = attrs['container.id'];
+    const id = recordAttribute(record, 'container.id');
     if (typeof id !== 'string') return this.host;
     return this.of(this.resolver.byId(id));
   }
@@ -85,7 +86,7 @@ export class WorkloadResourceProcessor implements LogRecordProcessor {
   constructor(private readonly resources: WorkloadResources) {}
 
   onEmit(record: SdkLogRecord, _context?: Context): void {
-    const r = this.resources.forRecordAttributes(record.attributes);
+    const r = this.resources.forRecord(record);
     if (r !== undefined) (record as { resource: Resource }).resource = r;
   }
 

@@ -25,6 +25,7 @@ import type { EventFilter } from '../filter/filter.js';
 import type { HrTime, ProcEvent } from '../kernel/events.js';
 import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
 import type { MappingContext } from '../otel/attributes.js';
+import { DirectLogger } from '../otel/direct-logger.js';
 import { SCOPE_NAME, toLogRecord } from '../otel/record.js';
 import { PASS, type PressureStage } from '../pressure/pressure.js';
 import { processSection } from '../process/config.js';
@@ -133,6 +134,9 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     workloadAttributes: opts.workloadAttributes ?? true,
   };
   const logger = opts.loggerProvider.getLogger(SCOPE_NAME, opts.version);
+  // The agent's DirectLogger takes exec and exit records with their attributes split
+  // (otel/split-attributes.ts); any other Logger (a caller's SDK provider) gets them whole.
+  const split = logger instanceof DirectLogger;
   const batch: EnrichedEvent[] = [];
   let emitted = 0;
   let filtered = 0;
@@ -177,7 +181,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
       // 4. pressure: rate limits, storm aggregation, priority drops (each counted by the stage).
       if (pressure !== undefined && pressure.decide(x, nowMs) !== PASS) continue;
       // 5. records; 6. delivery is the provider's processors, from emit on.
-      const record = toLogRecord(x, ctx, observed);
+      const record = toLogRecord(x, ctx, observed, split);
       if (traceCtx !== undefined) record.context = traceCtx;
       logger.emit(record);
       emitted++;

@@ -3,9 +3,17 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { ProcEvent } from '../../src/kernel/events.js';
-import { ATTRIBUTE_DOCS, isLeanRecord, isoTime, type MappingContext, recordAttributes } from '../../src/otel/attributes.js';
+import {
+  ATTRIBUTE_DOCS,
+  isLeanRecord,
+  isoTime,
+  type MappingContext,
+  recordAttributes,
+  splitRecordAttributes,
+} from '../../src/otel/attributes.js';
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
+import { joinAttributes } from '../../src/otel/split-attributes.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import type { Workload } from '../../src/process/workload.js';
 import { isoNanos } from '../../src/util/time.js';
@@ -412,4 +420,42 @@ test('workload names: on full records only in the library; never on lean records
   assert.equal(agent['container.id'], named.containerId, 'the join key stays on every record');
   const fork = { ...enriched(events[0] as ProcEvent), process: { ...proc, source: 'fork' as const }, workload: named };
   assert.equal(recordAttributes(fork, 'process.fork', libraryCtx)['container.name'], undefined);
+});
+
+test('split attributes join to the one-piece mapping, key for key in the same order', () => {
+  const samples: Array<[string, EnrichedEvent, MappingContext]> = [];
+  for (const e of events) samples.push([e.kind, enriched(e), ctx]);
+  samples.push(['exec escalating', { ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, ctx]);
+  samples.push(['exec superseded', enriched({ ...(events[1] as ProcEvent & { kind: 'exec' }), snapshotSuperseded: true }), ctx]);
+  samples.push(['exec in a named container (agent)', { ...enriched(events[1] as ProcEvent), workload: named }, ctx]);
+  samples.push(['exit without parent or ancestors', { ...enriched(events[2] as ProcEvent), parent: undefined, ancestors: [] }, ctx]);
+  samples.push(['exec, library, host process', { ...enriched(events[1] as ProcEvent), workload: null }, libraryCtx]);
+  let split = 0;
+  for (const [name, x, c] of samples) {
+    const whole = recordAttributes(x, EVENT_NAMES[x.event.kind], c);
+    const parts = splitRecordAttributes(x, EVENT_NAMES[x.event.kind], c);
+    if (parts === null) continue;
+    split++;
+    assert.deepEqual(Object.entries(joinAttributes(parts)), Object.entries(whole), name);
+    for (const k of Object.keys(parts.own)) assert.ok(!(k in parts.block.attrs), `${name}: ${k} in both parts`);
+    assert.ok(Object.isFrozen(parts.block.attrs));
+  }
+  assert.equal(split, 7, "exec and exit of a process that exec'd, in every variant above");
+  // Not split: lean records, other kinds, and full records that carry their workload's names.
+  assert.equal(splitRecordAttributes(enriched(events[0] as ProcEvent), 'process.fork', ctx), null);
+  assert.equal(splitRecordAttributes(enriched(events[3] as ProcEvent), 'process.uid_change', ctx), null);
+  assert.equal(splitRecordAttributes({ ...enriched(events[1] as ProcEvent), workload: named }, 'process.exec', libraryCtx), null);
+  const forkedExit = { ...enriched(events[2] as ProcEvent), process: { ...proc, source: 'fork' as const } };
+  assert.equal(splitRecordAttributes(forkedExit, 'process.exit', ctx), null);
+});
+
+test('records of one process share its block; a reload (another redaction) makes a new one', () => {
+  const entry: ProcessInfo = { ...proc };
+  const a = splitRecordAttributes({ ...enriched(events[1] as ProcEvent), process: entry }, 'process.exec', ctx);
+  const b = splitRecordAttributes({ ...enriched(events[2] as ProcEvent), process: entry }, 'process.exit', ctx);
+  assert.ok(a !== null && b !== null && a.block === b.block);
+  const reloaded: MappingContext = { ...ctx, redact: (argv) => ({ argv: argv.map(() => 'x'), redacted: true }) };
+  const c = splitRecordAttributes({ ...enriched(events[2] as ProcEvent), process: entry }, 'process.exit', reloaded);
+  assert.ok(c !== null && c.block !== a.block);
+  assert.deepEqual(c.block.attrs['process.command_args'], ['x', 'x', 'x', 'x']);
 });

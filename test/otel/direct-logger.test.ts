@@ -13,6 +13,7 @@ import type { MappingContext } from '../../src/otel/attributes.js';
 import { DirectLoggerProvider, DirectLogRecord } from '../../src/otel/direct-logger.js';
 import { serializeRequest } from '../../src/otel/fast-logs-serializer.js';
 import { SCOPE_NAME, toLogRecord } from '../../src/otel/record.js';
+import { recordAttribute } from '../../src/otel/split-attributes.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 
 const ctx: MappingContext = {
@@ -153,6 +154,59 @@ test('the direct path encodes byte for byte what the SDK path encodes', () => {
       assert.deepEqual(fast, Buffer.from(stock as Uint8Array), `stock, pass ${pass} batch ${i}`);
     }
   }
+});
+
+/** The agent's records: exec and exit split (otel/split-attributes.ts), as its pipeline emits them. */
+function splitRecords(input: EnrichedEvent[], c: MappingContext = ctx): DirectLogRecord[] {
+  const out: ReadableLogRecord[] = [];
+  const dl = new DirectLoggerProvider(resource, [collect(out)]).getLogger(SCOPE_NAME, '1.0');
+  for (const e of input) dl.emit(toLogRecord(e, c, [1795656088, 0], true));
+  return out as DirectLogRecord[];
+}
+
+test('split records (exec, exit) encode byte for byte what whole ones do, the shared block copied', () => {
+  const input = events(30);
+  const { sdk } = recordsBoth(input);
+  const split = splitRecords(input);
+  // exec, the process's exit and its thread's exit... only full exec/exit records are split
+  assert.equal(split.filter((r) => r.split !== undefined).length, 30 * 2);
+  const blocks = new Set(split.map((r) => r.split?.block).filter((b) => b !== undefined));
+  assert.equal(blocks.size, 30, 'one block per exec entry, shared by its exec and exit');
+  for (let pass = 0; pass < 2; pass++) {
+    const d = batches(split, 7);
+    const s = batches(sdk, 7);
+    for (let i = 0; i < d.length; i++) {
+      const fast = Buffer.from(serializeRequest(d[i] as ReadableLogRecord[]));
+      assert.deepEqual(fast, Buffer.from(serializeRequest(s[i] as ReadableLogRecord[])), `pass ${pass} batch ${i}`);
+    }
+    // the first pass encoded each block once; the second copies every one
+    for (const b of blocks) assert.ok(b.encoded instanceof Uint8Array && b.encoded.length > 500);
+  }
+  assert.ok(
+    split.some((r) => r.split !== undefined),
+    'encoding does not join',
+  );
+  // The stock encoder reads `attributes`: joined on first read, the same bytes.
+  const stock = ProtobufLogsSerializer.serializeRequest(split) as Uint8Array;
+  assert.ok(
+    split.every((r) => r.split === undefined),
+    'joined once read',
+  );
+  assert.deepEqual(Buffer.from(stock), Buffer.from(serializeRequest(sdk)));
+  assert.deepEqual(Buffer.from(serializeRequest(split)), Buffer.from(serializeRequest(sdk)));
+});
+
+test('reading one attribute of a split record does not join it; setting one joins it first', () => {
+  const [exec] = splitRecords(events(1)).filter((r) => r.eventName === 'process.exec') as [DirectLogRecord];
+  assert.ok(exec.split !== undefined);
+  assert.equal(recordAttribute(exec, 'cnproc.event.name'), 'process.exec');
+  assert.equal(recordAttribute(exec, 'process.executable.path'), '/usr/bin/curl');
+  assert.equal(recordAttribute(exec, 'no.such.key'), undefined);
+  assert.ok(exec.split !== undefined);
+  exec.setAttribute('added', 1);
+  assert.equal(exec.split, undefined);
+  assert.equal(exec.attributes.added, 1);
+  assert.equal(Object.keys(exec.attributes).at(-1), 'added');
 });
 
 test('a processor may set attributes on a direct record; encoders see the new values', () => {
