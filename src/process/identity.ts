@@ -4,8 +4,8 @@
  * id on every event, and again after an agent restart (start time comes from /proc/<pid>/stat,
  * not from when the agent saw it); a reused pid gets a new one.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { sha256Hex } from '../util/sha256.js';
 
 export interface HostClock {
   /** /proc/sys/kernel/random/boot_id: changes every boot. */
@@ -24,7 +24,7 @@ export function readHostClock(procRoot = '/proc'): HostClock {
 
 /** 32 hex characters (128 bits of SHA-256) identifying one process across its whole life. */
 export function processEntityId(bootId: string, pid: number, startTicks: number): string {
-  return createHash('sha256').update(`${bootId}:${pid}:${startTicks}`).digest('hex').slice(0, 32);
+  return sha256Hex(`${bootId}:${pid}:${startTicks}`).slice(0, 32);
 }
 
 /** Start time as wall-clock milliseconds (10 ms resolution, from ticks since boot). */

@@ -4,7 +4,8 @@
  * after its open span was evicted, after an agent restart, and in the log records emitted before
  * the span itself is exported. Random ids only where no entity id is known.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../util/sha256.js';
 
 const ZERO_SPAN = '0000000000000000';
 const ZERO_TRACE = '00000000000000000000000000000000';
@@ -32,7 +33,7 @@ export function randomTraceId(): string {
  */
 export function processSpanId(entityId: string | null, segment: number): string {
   if (entityId === null) return randomSpanId();
-  const id = segment === 0 ? entityId.slice(0, 16) : createHash('sha256').update(`${entityId}/${segment}`).digest('hex').slice(0, 16);
+  const id = segment === 0 ? entityId.slice(0, 16) : sha256Hex(`${entityId}/${segment}`).slice(0, 16);
   return id === ZERO_SPAN ? randomSpanId() : id;
 }
 
