@@ -71,6 +71,53 @@ function isState(v: unknown): v is ContinuityState {
   );
 }
 
+/** The last kernel seq per CPU among some records: [cpu, seq, cpu, seq, ...]. */
+export type SeqMarks = readonly number[];
+
+export const NO_MARKS: SeqMarks = [];
+
+/** Unsigned 32-bit comparison: the counter wraps. */
+function later(seq: number, than: number): boolean {
+  return (seq - than) >>> 0 < 0x80000000;
+}
+
+/** The last seq per CPU among `records` (the agent's own records, without one, are skipped). */
+export function seqMarks(records: readonly ReadableLogRecord[]): SeqMarks {
+  const last: number[] = [];
+  for (let i = 0; i < records.length; i++) {
+    // Read without joining a split record's attributes (otel/split-attributes.ts).
+    const r = records[i] as ReadableLogRecord & MaybeSplit;
+    const cpu = recordAttribute(r, 'cnproc.event.cpu');
+    const seq = recordAttribute(r, 'cnproc.event.seq');
+    if (typeof cpu !== 'number' || typeof seq !== 'number') continue;
+    const prev = last[cpu];
+    if (prev === undefined || later(seq, prev)) last[cpu] = seq;
+  }
+  const out: number[] = [];
+  for (let cpu = 0; cpu < last.length; cpu++) {
+    const seq = last[cpu];
+    if (seq !== undefined) out.push(cpu, seq);
+  }
+  return out;
+}
+
+/** The marks of several record runs as one. */
+export function mergeMarks(list: readonly SeqMarks[]): SeqMarks {
+  if (list.length === 1) return list[0] as SeqMarks;
+  const last = new Map<number, number>();
+  for (const m of list) {
+    for (let i = 0; i < m.length; i += 2) {
+      const cpu = m[i] as number;
+      const seq = m[i + 1] as number;
+      const prev = last.get(cpu);
+      if (prev === undefined || later(seq, prev)) last.set(cpu, seq);
+    }
+  }
+  const out: number[] = [];
+  for (const [cpu, seq] of last) out.push(cpu, seq);
+  return out;
+}
+
 export class Continuity {
   private readonly lastSeq = new Map<number, number>();
   private lastSaveMs = 0;
@@ -103,15 +150,16 @@ export class Continuity {
 
   /** Notes a batch that is now stored; saves at most every minIntervalMs. */
   noteStored(records: readonly ReadableLogRecord[], nowMs = Date.now()): void {
-    for (let i = 0; i < records.length; i++) {
-      // Read without joining a split record's attributes (otel/split-attributes.ts).
-      const r = records[i] as ReadableLogRecord & MaybeSplit;
-      const cpu = recordAttribute(r, 'cnproc.event.cpu');
-      const seq = recordAttribute(r, 'cnproc.event.seq');
-      if (typeof cpu !== 'number' || typeof seq !== 'number') continue; // the agent's own records
+    this.noteMarks(seqMarks(records), nowMs);
+  }
+
+  /** Notes a stored batch by its last seq per CPU (seqMarks); saves at most every minIntervalMs. */
+  noteMarks(marks: SeqMarks, nowMs = Date.now()): void {
+    for (let i = 0; i < marks.length; i += 2) {
+      const cpu = marks[i] as number;
+      const seq = marks[i + 1] as number;
       const prev = this.lastSeq.get(cpu);
-      // Unsigned 32-bit comparison: the counter wraps.
-      if (prev === undefined || (seq - prev) >>> 0 < 0x80000000) this.lastSeq.set(cpu, seq);
+      if (prev === undefined || later(seq, prev)) this.lastSeq.set(cpu, seq);
     }
     if (nowMs - this.lastSaveMs >= this.minIntervalMs) this.save(false, nowMs);
   }

@@ -75,7 +75,7 @@ export function createOtlpDelivery(
     delivery,
     json ? 'json' : 'protobuf',
     json ? JsonLogsSerializer : FastProtobufLogsSerializer,
-    cont ? (records) => cont.noteStored(records) : undefined,
+    cont ? (marks) => cont.noteMarks(marks) : undefined,
   );
   const held = store.stats();
   const describe = d.spool

@@ -6,10 +6,16 @@
  * batches of maxExportBatchSize every scheduledDelayMillis or as soon as a batch is full, one
  * export in flight per processor — plus exact counters: every record emitted ends up exported,
  * dropped{reason}, queued or in flight.
+ *
+ * With an exporter that takes records encoded ahead (pre-encoding.ts: the agent's spooling
+ * exporter), records are encoded every CHUNK_RECORDS as they arrive and only the bytes wait for the
+ * batch: the queue then counts records, encoded or not, and a chunk that cannot be encoded counts
+ * its records as export_failed.
  */
 import type { Context } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import { CHUNK_RECORDS, type EncodedChunk, isPreEncoding, type PreEncodingExporter } from './pre-encoding.js';
 
 export interface AccountingProcessorOptions {
   /** Most records waiting (not counting the batch in flight). Beyond it records are dropped as queue_full. */
@@ -38,7 +44,13 @@ export interface ProcessorStats {
 }
 
 export class AccountingLogRecordProcessor implements LogRecordProcessor {
+  /** Records waiting, not encoded. */
   private queue: ReadableLogRecord[] = [];
+  /** Records waiting, encoded (pre-encoding exporters only), and how many records they hold. */
+  private chunks: EncodedChunk[] = [];
+  private chunked = 0;
+  private readonly pre: PreEncodingExporter | null;
+  private readonly chunkSize: number;
   private inFlight = 0;
   private exporting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -55,7 +67,15 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
   constructor(
     readonly exporter: LogRecordExporter,
     private readonly opts: AccountingProcessorOptions,
-  ) {}
+  ) {
+    this.pre = isPreEncoding(exporter) ? exporter : null;
+    this.chunkSize = Math.max(1, Math.min(CHUNK_RECORDS, opts.maxExportBatchSize));
+  }
+
+  /** Records waiting for export: encoded or not. */
+  private queued(): number {
+    return this.queue.length + this.chunked;
+  }
 
   onEmit(record: SdkLogRecord, _context?: Context): void {
     this.counters.emitted++;
@@ -63,12 +83,13 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
       this.counters.dropped.shutdown++;
       return;
     }
-    if (this.queue.length >= this.opts.maxQueueSize) {
+    if (this.queued() >= this.opts.maxQueueSize) {
       this.counters.dropped.queue_full++;
       return;
     }
     this.queue.push(record);
-    if (this.queue.length >= this.opts.maxExportBatchSize) this.kick();
+    if (this.pre !== null && this.queue.length >= this.chunkSize) this.encodeQueue(this.pre);
+    if (this.queued() >= this.opts.maxExportBatchSize) this.kick();
     else if (this.timer === null) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -82,18 +103,18 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
     return {
       ...this.counters,
       dropped: { ...this.counters.dropped },
-      queued: this.queue.length,
+      queued: this.queued(),
       inFlight: this.inFlight,
     };
   }
 
   /** Starts an export if none is running; when it ends, continues while full batches wait. */
   private kick(): void {
-    if (this.exporting || this.queue.length === 0) return;
+    if (this.exporting || this.queued() === 0) return;
     this.exporting = this.exportOne().finally(() => {
       this.exporting = null;
-      if (this.queue.length >= this.opts.maxExportBatchSize) this.kick();
-      else if (this.queue.length > 0 && this.timer === null) {
+      if (this.queued() >= this.opts.maxExportBatchSize) this.kick();
+      else if (this.queued() > 0 && this.timer === null) {
         this.timer = setTimeout(() => {
           this.timer = null;
           this.kick();
@@ -103,9 +124,48 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
     });
   }
 
+  /** The records not encoded yet become a chunk; if they cannot be encoded, they count as export_failed. */
+  private encodeQueue(pre: PreEncodingExporter): void {
+    const records = this.queue;
+    this.queue = [];
+    try {
+      const chunk = pre.encode(records);
+      this.chunks.push(chunk);
+      this.chunked += chunk.records;
+    } catch (err) {
+      this.counters.dropped.export_failed += records.length;
+      this.counters.failedExports++;
+      this.counters.lastExportOk = false;
+      this.counters.lastError = `cannot encode records: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
   private exportOne(): Promise<void> {
-    const batch = this.queue.splice(0, this.opts.maxExportBatchSize);
-    this.inFlight = batch.length;
+    const max = this.opts.maxExportBatchSize;
+    const pre = this.pre;
+    if (pre === null) {
+      const batch = this.queue.splice(0, max);
+      return this.run(batch.length, (done) => this.exporter.export(batch, done));
+    }
+    // The records not encoded yet go with this batch if they fit in it.
+    if (this.queue.length > 0 && this.chunked + this.queue.length <= max) this.encodeQueue(pre);
+    const taken: EncodedChunk[] = [];
+    let n = 0;
+    while (this.chunks.length > 0) {
+      const c = this.chunks[0] as EncodedChunk;
+      if (n > 0 && n + c.records > max) break;
+      this.chunks.shift();
+      taken.push(c);
+      n += c.records;
+    }
+    this.chunked -= n;
+    if (n === 0) return Promise.resolve();
+    return this.run(n, (done) => pre.exportEncoded(taken, done));
+  }
+
+  /** One export of `count` records: counted exported or dropped by reason when it calls back, fails or times out. */
+  private run(count: number, call: (done: (r: ExportResult) => void) => void): Promise<void> {
+    this.inFlight = count;
     return new Promise<void>((resolve) => {
       let done = false;
       const finish = (ok: boolean, reason: DropReason, error?: string): void => {
@@ -114,9 +174,9 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
         clearTimeout(timeout);
         this.inFlight = 0;
         this.counters.lastExportOk = ok;
-        if (ok) this.counters.exported += batch.length;
+        if (ok) this.counters.exported += count;
         else {
-          this.counters.dropped[reason] += batch.length;
+          this.counters.dropped[reason] += count;
           this.counters.failedExports++;
           this.counters.lastError = error ?? reason;
         }
@@ -127,7 +187,7 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
         this.opts.exportTimeoutMillis,
       );
       try {
-        this.exporter.export(batch, (r) => {
+        call((r) => {
           if (r.code === ExportResultCode.SUCCESS) finish(true, 'export_failed');
           else finish(false, 'export_failed', r.error?.message ?? 'export failed');
         });
@@ -145,7 +205,7 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
     }
     for (;;) {
       if (this.exporting) await this.exporting;
-      if (this.queue.length === 0) break;
+      if (this.queued() === 0) break;
       this.kick();
     }
     await this.exporter.forceFlush();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AccountingLogRecordProcessor, type ProcessorStats } from '../../src/otel/accounting-processor.js';
+import { CHUNK_RECORDS, type EncodedChunk, type PreEncodingExporter } from '../../src/otel/pre-encoding.js';
 
 /** An exporter whose outcome the test decides (a collector stand-in, not a mock of our code). */
 class ScriptedExporter implements LogRecordExporter {
@@ -105,4 +106,93 @@ test('records after shutdown are counted as shutdown drops', async () => {
   assert.equal(s.dropped.shutdown, 2);
   identity(s);
   await provider.shutdown().catch(() => undefined);
+});
+
+/** An exporter that takes records encoded ahead (pre-encoding.ts); its chunks list the records' bodies. */
+class ChunkExporter extends ScriptedExporter implements PreEncodingExporter {
+  readonly preEncoding = true;
+  encoded: number[] = [];
+  exportedBodies: string[][] = [];
+  failEncodeAt = -1;
+  encode(records: readonly ReadableLogRecord[]): EncodedChunk & { bodies: string[] } {
+    if (this.encoded.length === this.failEncodeAt) {
+      this.encoded.push(-records.length);
+      throw new Error('disk full');
+    }
+    this.encoded.push(records.length);
+    return { records: records.length, bodies: records.map((r) => String(r.body)) };
+  }
+  exportEncoded(chunks: readonly EncodedChunk[], done: (r: ExportResult) => void): void {
+    this.exportedBodies.push(chunks.flatMap((c) => (c as EncodedChunk & { bodies: string[] }).bodies));
+    this.export([] as ReadableLogRecord[], done);
+    this.batches[this.batches.length - 1] = chunks.reduce((n, c) => n + c.records, 0);
+  }
+}
+
+function setupChunks(over: Partial<ConstructorParameters<typeof AccountingLogRecordProcessor>[1]> = {}) {
+  const exporter = new ChunkExporter('ok');
+  const p = new AccountingLogRecordProcessor(exporter, {
+    maxQueueSize: 1000,
+    maxExportBatchSize: 200,
+    scheduledDelayMillis: 5,
+    exportTimeoutMillis: 100,
+    ...over,
+  });
+  const logger = new LoggerProvider({ processors: [p] }).getLogger('t');
+  let i = 0;
+  return {
+    exporter,
+    p,
+    emit: (n: number) => {
+      for (let k = 0; k < n; k++) logger.emit({ body: `r${i++}` });
+    },
+  };
+}
+
+test('pre-encoding exporter: records become chunks of CHUNK_RECORDS as they come; batches are whole chunks, in order', async () => {
+  const { exporter, p, emit } = setupChunks();
+  emit(CHUNK_RECORDS * 3 + 5);
+  // Encoded as they came, before any export ran: only the last 5 wait as objects.
+  assert.deepEqual(exporter.encoded, [CHUNK_RECORDS, CHUNK_RECORDS, CHUNK_RECORDS]);
+  assert.equal(p.stats().queued, CHUNK_RECORDS * 3 + 5);
+  identity(p.stats());
+  await p.forceFlush();
+  // 200 per batch: the three chunks (192) and the 5 waiting records, encoded as a fourth chunk for it.
+  assert.deepEqual(exporter.batches, [CHUNK_RECORDS * 3 + 5]);
+  assert.deepEqual(exporter.encoded, [CHUNK_RECORDS, CHUNK_RECORDS, CHUNK_RECORDS, 5]);
+  assert.deepEqual(
+    exporter.exportedBodies.flat(),
+    Array.from({ length: CHUNK_RECORDS * 3 + 5 }, (_, k) => `r${k}`),
+  );
+  const s = p.stats();
+  assert.equal(s.exported, CHUNK_RECORDS * 3 + 5);
+  identity(s);
+});
+
+test('pre-encoding exporter: a chunk that cannot be encoded is counted export_failed with its reason; the queue limit counts encoded records', async () => {
+  const { exporter, p, emit } = setupChunks({ maxQueueSize: CHUNK_RECORDS * 2, maxExportBatchSize: 1000, scheduledDelayMillis: 60_000 });
+  exporter.failEncodeAt = 1;
+  emit(CHUNK_RECORDS * 3);
+  let s = p.stats();
+  assert.equal(s.dropped.export_failed, CHUNK_RECORDS, 'the second chunk');
+  assert.match(s.lastError ?? '', /cannot encode records: disk full/);
+  assert.equal(s.dropped.queue_full, 0);
+  identity(s);
+  assert.equal(s.queued, CHUNK_RECORDS * 2, 'the first and third chunks, encoded: the queue is full');
+  emit(CHUNK_RECORDS * 2);
+  s = p.stats();
+  assert.equal(s.dropped.queue_full, CHUNK_RECORDS * 2);
+  identity(s);
+  await p.forceFlush();
+  s = p.stats();
+  assert.equal(s.exported, CHUNK_RECORDS * 2);
+  identity(s);
+});
+
+test('a batch smaller than a chunk makes chunks of the batch size', async () => {
+  const { exporter, p, emit } = setupChunks({ maxExportBatchSize: 10 });
+  emit(25);
+  await p.forceFlush();
+  assert.deepEqual(exporter.batches, [10, 10, 5]);
+  identity(p.stats());
 });
