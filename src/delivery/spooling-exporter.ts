@@ -1,9 +1,13 @@
 /**
  * A LogRecordExporter that serializes each batch once into an OTLP request body and hands it to
- * {@link Delivery} (write-ahead into the store), then reports success at once: from here on the
- * batch is the delivery loop's to retry, spool and replay, and the batch processor never waits
- * for a collector. Works with any LogRecordProcessor that calls export() (the agent's
- * AccountingLogRecordProcessor, or the SDK's BatchLogRecordProcessor in a host program).
+ * {@link Delivery} (compressed off the main thread with gzip, then written ahead into the store),
+ * and reports success as soon as the batch is in the store: from there on the batch is the
+ * delivery loop's to retry, spool and replay, and the batch processor never waits for a collector,
+ * only for the compression (a batch being compressed is the processor's export in flight, so it is
+ * counted there, and a compression failure is a failed export with its reason). Works with any
+ * LogRecordProcessor that calls export() (the agent's AccountingLogRecordProcessor, or the SDK's
+ * BatchLogRecordProcessor in a host program, which may export several batches at once: they are
+ * stored in the order of the export() calls).
  */
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { IExportLogsServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer';
@@ -16,7 +20,7 @@ export class SpoolingLogExporter implements LogRecordExporter {
    * @param delivery where serialized batches go
    * @param encoding the body's encoding (must match the serializer)
    * @param serializer OTLP request serializer, e.g. FastProtobufLogsSerializer or JsonLogsSerializer
-   * @param onStored called with each batch once it is in the store (the agent records restart continuity)
+   * @param onStored called with each batch once it is in the store, in export order (the agent records restart continuity)
    */
   constructor(
     private readonly delivery: Delivery,
@@ -30,28 +34,40 @@ export class SpoolingLogExporter implements LogRecordExporter {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
     }
+    let body: Uint8Array | undefined;
     try {
-      const body = this.serializer.serializeRequest(records);
+      body = this.serializer.serializeRequest(records);
       if (body === undefined) throw new Error('the serializer produced no request body');
-      if (this.delivery.enqueue(records.length, this.encoding, body) === null)
-        throw new Error(this.delivery.stats().store.lastError ?? 'the store refused the batch');
     } catch (err) {
-      // Serializing or writing the spool failed (e.g. ENOSPC): the processor counts the batch as failed.
-      const e = err instanceof Error ? err : new Error(String(err));
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error(`cannot store batch: ${e.message}`) });
+      failed(resultCallback, err);
       return;
     }
-    this.onStored?.(records);
-    resultCallback({ code: ExportResultCode.SUCCESS });
+    this.delivery.enqueue(records.length, this.encoding, body).then(
+      (id) => {
+        if (id === null) {
+          failed(resultCallback, new Error(this.delivery.stats().store.lastError ?? 'the store refused the batch'));
+          return;
+        }
+        this.onStored?.(records);
+        resultCallback({ code: ExportResultCode.SUCCESS });
+      },
+      (err: unknown) => failed(resultCallback, err),
+    );
   }
 
-  /** Nothing buffered here: batches are in the store as soon as export() returns. */
+  /** Resolves once every batch exported so far is in the store (its compression done). */
   forceFlush(): Promise<void> {
-    return Promise.resolve();
+    return this.delivery.stored();
   }
 
-  /** The delivery loop is closed by its owner, after its own flush deadline. */
+  /** Waits for the batches being compressed; the delivery loop is closed by its owner, after its own flush deadline. */
   shutdown(): Promise<void> {
-    return Promise.resolve();
+    return this.delivery.stored();
   }
+}
+
+/** Serializing, compressing or storing failed (e.g. a refused batch): the processor counts the batch as failed. */
+function failed(resultCallback: (result: ExportResult) => void, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  resultCallback({ code: ExportResultCode.FAILED, error: new Error(`cannot store batch: ${e.message}`) });
 }

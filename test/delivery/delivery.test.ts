@@ -221,7 +221,7 @@ test('the sender never throws: a server that hangs up mid-answer is a retry', as
   const port = (srv.address() as { port: number }).port;
   const s = sender(`http://127.0.0.1:${port}`, 2000);
   try {
-    const r = await s.send(body('x', 1), 'json', 1);
+    const r = await s.send(body('x', 1), 'json', 'none', 1);
     assert.notEqual(r.verdict, 'reject');
   } finally {
     await s.close();
