@@ -409,3 +409,28 @@ test('upgrade: uncompressed segments of the previous version are delivered, gzip
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fsync always: flush() waits for a segment still being written instead of spinning, and delivers it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnproc-delivery-'));
+  const rx = await startOtlpReceiver();
+  try {
+    for (const compression of ['none', 'gzip'] as const) {
+      const d = new Delivery(DiskSpool.open({ dir, maxBytes: 1 << 24, fsync: 'always' }), sender(rx.url, 5000, compression), {
+        backoff: FAST,
+      });
+      void d.enqueue(2, 'json', body(`w${compression}`, 2));
+      // Not sendable before its segment and the directory are fsynced: flush must let the write run.
+      const t0 = Date.now();
+      assert.equal(await d.flush(5000), true);
+      assert.ok(Date.now() - t0 < 4000, `${Date.now() - t0} ms`);
+      await d.close();
+    }
+    assert.deepEqual(
+      rx.records.map((r) => r.body),
+      ['wnone-0', 'wnone-1', 'wgzip-0', 'wgzip-1'],
+    );
+  } finally {
+    await rx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
