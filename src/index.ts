@@ -7,7 +7,7 @@
  * groups a provider's records under one resource per workload, as the agent does.
  */
 
-export type { BatchStore, BatchStoreStats, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
+export type { BatchStore, BatchStoreStats, BodyCompression, PayloadEncoding, StoredBatch } from './delivery/batch-store.js';
 export { SpoolError } from './delivery/batch-store.js';
 export { Delivery, type DeliveryOptions, type DeliveryStats } from './delivery/delivery.js';
 export { DiskSpool, type DiskSpoolOptions } from './delivery/disk-spool.js';

@@ -8,6 +8,13 @@
 /** How the payload is serialized; the sender needs it to pick the Content-Type when replaying. */
 export type PayloadEncoding = 'protobuf' | 'json';
 
+/**
+ * How the stored body is compressed: `gzip` (Content-Encoding: gzip, sent as stored) or `none`.
+ * Bodies are compressed once, before they are stored (delivery.ts), so the size cap, the spool's
+ * bytes and its checksums are of the compressed body.
+ */
+export type BodyCompression = 'gzip' | 'none';
+
 /** `always`: fsync each segment and its directory before append() returns; `never`: leave it to the kernel's writeback. */
 export type FsyncPolicy = 'always' | 'never';
 
@@ -18,6 +25,8 @@ export interface StoredBatch {
   /** Number of log records in the payload (as given to append()). */
   records: number;
   encoding: PayloadEncoding;
+  /** Whether `payload` is gzip-compressed (segments written before compression was stored say `none`). */
+  compression: BodyCompression;
   /** The bytes given to append(), unchanged. */
   payload: Uint8Array;
   /** Wall-clock time (ms since the epoch) of the append. */
@@ -68,7 +77,7 @@ export const CORRUPT_REASONS: readonly CorruptReason[] = [
 export interface BatchStoreStats {
   /** Batches held now. */
   batches: number;
-  /** Bytes held now: segment file sizes (header included) for the disk spool, payload sizes in memory. */
+  /** Bytes held now: segment file sizes (header included) for the disk spool, payload sizes in memory (compressed bodies when compressed). */
   bytes: number;
   /** Log records held now. */
   records: number;
@@ -115,9 +124,11 @@ export interface BatchStore {
    * @returns the id of the stored batch, or null if it was refused (oversize). A segment the disk
    *   spool then cannot write is kept in memory (still sent; `unwritten`) and counted as
    *   `writeFailed` if it is still held at close.
-   * @throws RangeError if `records` is not a non-negative 32-bit integer or `encoding` is unknown (caller bug).
+   * @param compression whether `payload` is gzip-compressed (kept with the batch for the sender)
+   * @throws RangeError if `records` is not a non-negative 32-bit integer, or `encoding` or
+   *   `compression` is unknown (caller bug).
    */
-  append(records: number, encoding: PayloadEncoding, payload: Uint8Array): number | null;
+  append(records: number, encoding: PayloadEncoding, payload: Uint8Array, compression?: BodyCompression): number | null;
   /**
    * The oldest intact batch, or null when empty. Corrupt or truncated segments met on the way are
    * removed and counted in `corrupt`; this never throws for bad data on disk.
@@ -165,12 +176,15 @@ export function describeError(err: unknown): string {
 const MAX_U32 = 0xffff_ffff;
 
 /** Throws RangeError for arguments no caller should pass (they would corrupt the segment header). @internal */
-export function validateAppend(records: number, encoding: PayloadEncoding, payload: Uint8Array): void {
+export function validateAppend(records: number, encoding: PayloadEncoding, payload: Uint8Array, compression: BodyCompression): void {
   if (!Number.isInteger(records) || records < 0 || records > MAX_U32) {
     throw new RangeError(`append(): records must be an integer in 0..${MAX_U32}, got ${records}`);
   }
   if (encoding !== 'protobuf' && encoding !== 'json') {
     throw new RangeError(`append(): encoding must be 'protobuf' or 'json', got ${String(encoding)}`);
+  }
+  if (compression !== 'gzip' && compression !== 'none') {
+    throw new RangeError(`append(): compression must be 'gzip' or 'none', got ${String(compression)}`);
   }
   if (!(payload instanceof Uint8Array)) throw new RangeError('append(): payload must be a Uint8Array');
   if (payload.byteLength > MAX_U32) throw new RangeError(`append(): payload of ${payload.byteLength} bytes exceeds 4 GiB`);

@@ -34,7 +34,7 @@ export const deliverySection: ConfigSection<DeliveryConfig> = {
       arg: 'spool-dir',
     },
     spoolMaxBytes: {
-      doc: 'Spool size cap; beyond it the oldest batches are dropped and counted (spool_full).',
+      doc: 'Spool size cap, in bytes as stored (gzip-compressed bodies with otlp.compression gzip: 10–25 times more records than uncompressed); beyond it the oldest batches are dropped and counted (spool_full).',
       format: bytesFormat(1_048_576, 1_099_511_627_776),
       default: 1_073_741_824,
       env: 'CNPROC_OTEL_SPOOL_MAX_BYTES',
@@ -45,7 +45,7 @@ export const deliverySection: ConfigSection<DeliveryConfig> = {
       default: 'never',
     },
     memoryMaxBytes: {
-      doc: 'With the spool off: most bytes of serialized batches held in memory; beyond it the oldest are dropped and counted.',
+      doc: 'With the spool off: most bytes of serialized batches held in memory (compressed, as with the spool); beyond it the oldest are dropped and counted.',
       format: bytesFormat(1_048_576, 17_179_869_184),
       default: 67_108_864,
     },

@@ -13,13 +13,14 @@
  * nothing is sent before it would survive a power cut, and `onWritten` wakes the sender then.
  * close() writes everything queued first.
  *
- * Segment file `<id, 16 digits>.seg`, little-endian, 80-byte header then the payload:
+ * Segment file `<id, 16 digits>.seg`, little-endian, 80-byte header then the payload (the request
+ * body as sent: gzip-compressed when the encoding byte has 0x80 set):
  *
  * | offset | size | field                                                        |
  * |-------:|-----:|--------------------------------------------------------------|
  * |      0 |    4 | magic "CNPS"                                                 |
  * |      4 |    1 | format version (1)                                           |
- * |      5 |    1 | encoding: 1 protobuf, 2 json                                 |
+ * |      5 |    1 | encoding: 1 protobuf, 2 json; + 0x80 if the body is gzipped |
  * |      6 |    2 | header length (80)                                           |
  * |      8 |    4 | record count                                                 |
  * |     12 |    4 | payload length                                               |
@@ -27,6 +28,11 @@
  * |     24 |    8 | batch id (must match the file name)                          |
  * |     32 |   32 | SHA-256 of the payload                                       |
  * |     64 |   16 | SHA-256 of bytes 0..63, first 16 bytes                       |
+ *
+ * The gzip flag extends format version 1 without a new version: segments written before bodies
+ * were stored compressed have codes 1 and 2 and read back as `compression: 'none'` (the sender
+ * compresses them at send time). A build that predates the flag counts a gzipped segment as
+ * corrupt (`bad-version`, unknown encoding) and removes it: a downgrade loses the spool's backlog.
  */
 
 import { createHash } from 'node:crypto';
@@ -50,6 +56,7 @@ import {
   BatchLedger,
   type BatchStore,
   type BatchStoreStats,
+  type BodyCompression,
   type CorruptReason,
   describeError,
   errnoCode,
@@ -73,6 +80,8 @@ export const LOCK_FILE_NAME = 'spool.lock';
 
 const MAGIC = Buffer.from('CNPS', 'latin1');
 const ENCODING_CODES: Record<PayloadEncoding, number> = { protobuf: 1, json: 2 };
+/** Set in the encoding byte when the payload is gzip-compressed. */
+const GZIP_FLAG = 0x80;
 const SEGMENT_RE = /^(\d{16})\.seg$/;
 const SEGMENT_TEMP_RE = /^(\d{16})\.seg\.tmp$/;
 const LOCK_TEMP_RE = /^spool\.lock\.(\d+)\.tmp$/;
@@ -100,12 +109,13 @@ interface SegmentEntry extends LedgerEntry {
 }
 
 /** One queued file operation; they run one at a time, in order. */
-type Job = { kind: 'write'; entry: SegmentEntry; encoding: PayloadEncoding } | { kind: 'unlink'; path: string };
+type Job = { kind: 'write'; entry: SegmentEntry } | { kind: 'unlink'; path: string };
 
 const fsyncFd = promisify(fsyncCb);
 
 interface SegmentHeader {
   encoding: PayloadEncoding;
+  compression: BodyCompression;
   records: number;
   payloadBytes: number;
   createdMs: number;
@@ -123,17 +133,17 @@ function headerChecksum(header: Buffer): Buffer {
   return createHash('sha256').update(header.subarray(0, 64)).digest().subarray(0, 16);
 }
 
-function encodeHeader(id: number, records: number, encoding: PayloadEncoding, payload: Uint8Array, createdMs: number): Buffer {
+function encodeHeader(b: StoredBatch): Buffer {
   const h = Buffer.alloc(SEGMENT_HEADER_BYTES);
   MAGIC.copy(h, 0);
   h.writeUInt8(SEGMENT_FORMAT_VERSION, 4);
-  h.writeUInt8(ENCODING_CODES[encoding], 5);
+  h.writeUInt8(ENCODING_CODES[b.encoding] | (b.compression === 'gzip' ? GZIP_FLAG : 0), 5);
   h.writeUInt16LE(SEGMENT_HEADER_BYTES, 6);
-  h.writeUInt32LE(records, 8);
-  h.writeUInt32LE(payload.byteLength, 12);
-  h.writeBigUInt64LE(BigInt(createdMs), 16);
-  h.writeBigUInt64LE(BigInt(id), 24);
-  createHash('sha256').update(payload).digest().copy(h, 32);
+  h.writeUInt32LE(b.records, 8);
+  h.writeUInt32LE(b.payload.byteLength, 12);
+  h.writeBigUInt64LE(BigInt(b.createdMs), 16);
+  h.writeBigUInt64LE(BigInt(b.id), 24);
+  createHash('sha256').update(b.payload).digest().copy(h, 32);
   headerChecksum(h).copy(h, 64);
   return h;
 }
@@ -156,7 +166,8 @@ function decodeHeader(h: Buffer, fileBytes: number, id: number): Checked<Segment
   if (headerId !== BigInt(id))
     return { ok: false, reason: 'header-checksum', detail: `header says batch ${headerId}, file name says ${id}` };
   const code = h.readUInt8(5);
-  const encoding = code === 1 ? 'protobuf' : code === 2 ? 'json' : undefined;
+  const base = code & ~GZIP_FLAG;
+  const encoding = base === 1 ? 'protobuf' : base === 2 ? 'json' : undefined;
   // The checksum matched, so an unknown code was written deliberately by another format revision.
   if (encoding === undefined) return { ok: false, reason: 'bad-version', detail: `unknown payload encoding ${code}` };
   const records = h.readUInt32LE(8);
@@ -170,6 +181,7 @@ function decodeHeader(h: Buffer, fileBytes: number, id: number): Checked<Segment
     ok: true,
     value: {
       encoding,
+      compression: (code & GZIP_FLAG) !== 0 ? 'gzip' : 'none',
       records,
       payloadBytes,
       createdMs: Number(h.readBigUInt64LE(16)),
@@ -386,9 +398,9 @@ export class DiskSpool implements BatchStore {
     return spool;
   }
 
-  append(records: number, encoding: PayloadEncoding, payload: Uint8Array): number | null {
+  append(records: number, encoding: PayloadEncoding, payload: Uint8Array, compression: BodyCompression = 'none'): number | null {
     this.assertOpen();
-    validateAppend(records, encoding, payload);
+    validateAppend(records, encoding, payload, compression);
     this.ledger.countAppended(records);
     const bytes = SEGMENT_HEADER_BYTES + payload.byteLength;
     if (bytes > this.maxBytes) {
@@ -409,13 +421,13 @@ export class DiskSpool implements BatchStore {
       bytes,
       records,
       path,
-      batch: { id, records, encoding, payload, createdMs },
+      batch: { id, records, encoding, compression, payload, createdMs },
       removed: false,
       failed: false,
     };
     this.ledger.hold(entry);
     this.unwritten++;
-    this.enqueue({ kind: 'write', entry, encoding });
+    this.enqueue({ kind: 'write', entry });
     return id;
   }
 
@@ -511,11 +523,11 @@ export class DiskSpool implements BatchStore {
         return;
       }
       if (job.kind === 'unlink') await this.unlinkLater(job.path);
-      else await this.write(job.entry, job.encoding);
+      else await this.write(job.entry);
     }
   }
 
-  private async write(e: SegmentEntry, encoding: PayloadEncoding): Promise<void> {
+  private async write(e: SegmentEntry): Promise<void> {
     const batch = e.batch;
     if (e.removed || batch === null) {
       // Acked or dropped before its turn: nothing to write.
@@ -527,7 +539,7 @@ export class DiskSpool implements BatchStore {
     let fh: Awaited<ReturnType<typeof openAsync>> | undefined;
     try {
       fh = await openAsync(tmp, 'w', 0o600);
-      const header = encodeHeader(e.id, e.records, encoding, batch.payload, batch.createdMs);
+      const header = encodeHeader(batch);
       await writeAllAsync(fh, header, batch.payload);
       if (this.fsync === 'always') await fh.sync();
       await fh.close();
@@ -590,8 +602,8 @@ export class DiskSpool implements BatchStore {
     if (!createHash('sha256').update(payload).digest().equals(h.value.payloadSha256)) {
       return { ok: false, reason: 'payload-checksum', detail: 'payload checksum mismatch' };
     }
-    const { records, encoding, createdMs } = h.value;
-    return { ok: true, value: { id: e.id, records, encoding, payload, createdMs } };
+    const { records, encoding, compression, createdMs } = h.value;
+    return { ok: true, value: { id: e.id, records, encoding, compression, payload, createdMs } };
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   BatchLedger,
   type BatchStore,
   type BatchStoreStats,
+  type BodyCompression,
   type LedgerEntry,
   type PayloadEncoding,
   type StoredBatch,
@@ -17,7 +18,7 @@ import {
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Upper bound on the sum of held payload sizes; the oldest batches are dropped beyond it. */
+  /** Upper bound on the sum of held payload sizes (compressed, as stored); the oldest batches are dropped beyond it. */
   maxBytes: number;
 }
 
@@ -41,9 +42,9 @@ export class MemoryStore implements BatchStore {
     this.maxBytes = options.maxBytes;
   }
 
-  append(records: number, encoding: PayloadEncoding, payload: Uint8Array): number | null {
+  append(records: number, encoding: PayloadEncoding, payload: Uint8Array, compression: BodyCompression = 'none'): number | null {
     this.assertOpen();
-    validateAppend(records, encoding, payload);
+    validateAppend(records, encoding, payload, compression);
     this.ledger.countAppended(records);
     const bytes = payload.byteLength;
     if (bytes > this.maxBytes) {
@@ -56,7 +57,7 @@ export class MemoryStore implements BatchStore {
       this.ledger.countDroppedOldest(e.records);
     }
     const id = this.nextId++;
-    const batch: StoredBatch = { id, records, encoding, payload, createdMs: Date.now() };
+    const batch: StoredBatch = { id, records, encoding, compression, payload, createdMs: Date.now() };
     this.ledger.hold({ id, bytes, records, batch });
     return id;
   }

@@ -75,7 +75,7 @@ export function createOtlpDelivery(
     delivery,
     json ? 'json' : 'protobuf',
     json ? JsonLogsSerializer : FastProtobufLogsSerializer,
-    cont ? (marks) => cont.noteMarks(marks) : undefined,
+    cont ? (_records, marks) => cont.noteMarks(marks) : undefined,
   );
   const held = store.stats();
   const describe = d.spool

@@ -1,9 +1,13 @@
 /**
  * A LogRecordExporter that serializes each batch once into an OTLP request body and hands it to
- * {@link Delivery} (write-ahead into the store), then reports success at once: from here on the
- * batch is the delivery loop's to retry, spool and replay, and the batch processor never waits
- * for a collector. Works with any LogRecordProcessor that calls export() (the agent's
- * AccountingLogRecordProcessor, or the SDK's BatchLogRecordProcessor in a host program).
+ * {@link Delivery} (compressed off the main thread with gzip, then written ahead into the store),
+ * and reports success as soon as the batch is in the store: from there on the batch is the
+ * delivery loop's to retry, spool and replay, and the batch processor never waits for a collector,
+ * only for the compression (a batch being compressed is the processor's export in flight, so it is
+ * counted there, and a compression failure is a failed export with its reason). Works with any
+ * LogRecordProcessor that calls export() (the agent's AccountingLogRecordProcessor, or the SDK's
+ * BatchLogRecordProcessor in a host program, which may export several batches at once: they are
+ * stored in the order of the export() calls).
  *
  * With protobuf it also takes records encoded ahead (otel/pre-encoding.ts): the agent's processor
  * encodes every few records as they come, and a batch is the concatenation of its chunks.
@@ -15,12 +19,6 @@ import type { EncodedChunk, PreEncodingExporter } from '../otel/pre-encoding.js'
 import type { PayloadEncoding } from './batch-store.js';
 import { mergeMarks, NO_MARKS, type SeqMarks, seqMarks } from './continuity.js';
 import type { Delivery } from './delivery.js';
-
-/** Serializing or writing the spool failed (e.g. ENOSPC): the processor counts the batch as failed. */
-function failed(err: unknown): ExportResult {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { code: ExportResultCode.FAILED, error: new Error(`cannot store batch: ${e.message}`) };
-}
 
 /** A chunk of this exporter's: an OTLP request of its own, and the last kernel seq per CPU among its records. */
 interface SpoolChunk extends EncodedChunk {
@@ -36,13 +34,13 @@ export class SpoolingLogExporter implements PreEncodingExporter {
    * @param delivery where serialized batches go
    * @param encoding the body's encoding (must match the serializer)
    * @param serializer OTLP request serializer, e.g. FastProtobufLogsSerializer or JsonLogsSerializer
-   * @param onStored called with each batch's last kernel seq per CPU once it is in the store (the agent records restart continuity)
+   * @param onStored called with each batch's record count and last kernel seq per CPU once it is in the store, in export order (the agent records restart continuity)
    */
   constructor(
     private readonly delivery: Delivery,
     private readonly encoding: PayloadEncoding,
     private readonly serializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse>,
-    private readonly onStored?: (marks: SeqMarks) => void,
+    private readonly onStored?: (records: number, marks: SeqMarks) => void,
   ) {
     this.preEncoding = encoding === 'protobuf';
   }
@@ -52,13 +50,12 @@ export class SpoolingLogExporter implements PreEncodingExporter {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
     }
-    let body: Uint8Array;
+    let body: Uint8Array | undefined;
     try {
-      const b = this.serializer.serializeRequest(records);
-      if (b === undefined) throw new Error('the serializer produced no request body');
-      body = b;
+      body = this.serializer.serializeRequest(records);
+      if (body === undefined) throw new Error('the serializer produced no request body');
     } catch (err) {
-      resultCallback(failed(err));
+      failed(resultCallback, err);
       return;
     }
     this.store(records.length, body, this.onStored ? seqMarks(records) : NO_MARKS, resultCallback);
@@ -85,8 +82,9 @@ export class SpoolingLogExporter implements PreEncodingExporter {
       return;
     }
     // One request: concatenated ExportLogsServiceRequests are the request with all their ResourceLogs.
-    const body = cs.length === 1 ? (cs[0] as SpoolChunk).bytes : new Uint8Array(bytes);
+    let body = (cs[0] as SpoolChunk).bytes;
     if (cs.length > 1) {
+      body = new Uint8Array(bytes);
       let at = 0;
       for (const c of cs) {
         body.set(c.bytes, at);
@@ -96,25 +94,34 @@ export class SpoolingLogExporter implements PreEncodingExporter {
     this.store(records, body, this.onStored ? mergeMarks(cs.map((c) => c.marks)) : NO_MARKS, resultCallback);
   }
 
+  /** Hands a body to the delivery (compressed, then stored); success once it is in the store. */
   private store(records: number, body: Uint8Array, marks: SeqMarks, resultCallback: (result: ExportResult) => void): void {
-    try {
-      if (this.delivery.enqueue(records, this.encoding, body) === null)
-        throw new Error(this.delivery.stats().store.lastError ?? 'the store refused the batch');
-    } catch (err) {
-      resultCallback(failed(err));
-      return;
-    }
-    this.onStored?.(marks);
-    resultCallback({ code: ExportResultCode.SUCCESS });
+    this.delivery.enqueue(records, this.encoding, body).then(
+      (id) => {
+        if (id === null) {
+          failed(resultCallback, new Error(this.delivery.stats().store.lastError ?? 'the store refused the batch'));
+          return;
+        }
+        this.onStored?.(records, marks);
+        resultCallback({ code: ExportResultCode.SUCCESS });
+      },
+      (err: unknown) => failed(resultCallback, err),
+    );
   }
 
-  /** Nothing buffered here: batches are in the store as soon as export() returns. */
+  /** Resolves once every batch exported so far is in the store (its compression done). */
   forceFlush(): Promise<void> {
-    return Promise.resolve();
+    return this.delivery.stored();
   }
 
-  /** The delivery loop is closed by its owner, after its own flush deadline. */
+  /** Waits for the batches being compressed; the delivery loop is closed by its owner, after its own flush deadline. */
   shutdown(): Promise<void> {
-    return Promise.resolve();
+    return this.delivery.stored();
   }
+}
+
+/** Serializing, compressing or storing failed (e.g. a refused batch): the processor counts the batch as failed. */
+function failed(resultCallback: (result: ExportResult) => void, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  resultCallback({ code: ExportResultCode.FAILED, error: new Error(`cannot store batch: ${e.message}`) });
 }

@@ -43,6 +43,17 @@ export interface ProcessorStats {
   lastExportOk: boolean | null;
 }
 
+/**
+ * Records per chunk for a batch size: at most CHUNK_RECORDS, and a divisor of the batch size when
+ * one is not too small, so batches are whole chunks and still full (1,024 → 64, 100 → 50).
+ */
+export function chunkSizeFor(maxExportBatchSize: number): number {
+  const max = Math.max(1, maxExportBatchSize);
+  const even = Math.ceil(max / Math.ceil(max / CHUNK_RECORDS));
+  for (let k = Math.ceil(max / CHUNK_RECORDS); max / k >= CHUNK_RECORDS / 4; k++) if (max % k === 0) return max / k;
+  return even;
+}
+
 export class AccountingLogRecordProcessor implements LogRecordProcessor {
   /** Records waiting, not encoded. */
   private queue: ReadableLogRecord[] = [];
@@ -69,7 +80,7 @@ export class AccountingLogRecordProcessor implements LogRecordProcessor {
     private readonly opts: AccountingProcessorOptions,
   ) {
     this.pre = isPreEncoding(exporter) ? exporter : null;
-    this.chunkSize = Math.max(1, Math.min(CHUNK_RECORDS, opts.maxExportBatchSize));
+    this.chunkSize = chunkSizeFor(opts.maxExportBatchSize);
   }
 
   /** Records waiting for export: encoded or not. */

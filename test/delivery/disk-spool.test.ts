@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -15,9 +16,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { SpoolError } from '../../src/delivery/batch-store.js';
+import { SpoolError, type StoredBatch } from '../../src/delivery/batch-store.js';
 import { DiskSpool, LOCK_FILE_NAME, SEGMENT_HEADER_BYTES } from '../../src/delivery/disk-spool.js';
 import { STATE_FILE_NAME } from '../../src/delivery/state-file.js';
+import { previousFormatSegment, segmentFileName } from '../helpers/previous-segment.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cnproc-disk-spool-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -67,7 +69,7 @@ test('persistence: batches survive close/reopen in order, ids continue, fields k
   const dir = freshDir();
   let s = open(dir);
   s.append(3, 'protobuf', payload(1));
-  s.append(4, 'json', payload(2, 33));
+  s.append(4, 'json', payload(2, 33), 'gzip');
   s.append(5, 'protobuf', payload(3));
   const first = s.peek();
   assert.ok(first);
@@ -85,12 +87,62 @@ test('persistence: batches survive close/reopen in order, ids continue, fields k
     const b = s.peek();
     assert.ok(b);
     assert.deepEqual(
-      { id: b.id, records: b.records, encoding: b.encoding, len: b.payload.length },
-      { id: 2, records: 4, encoding: 'json', len: 33 },
+      { id: b.id, records: b.records, encoding: b.encoding, compression: b.compression, len: b.payload.length },
+      { id: 2, records: 4, encoding: 'json', compression: 'gzip', len: 33 },
     );
+    assert.equal(readFileSync(segPath(dir, 2))[5], 0x82, 'json (2) with the gzip flag (0x80)');
+    assert.equal(readFileSync(segPath(dir, 3))[5], 1, 'an uncompressed batch is written as before: protobuf (1)');
     assert.ok(Math.abs(b.createdMs - Date.now()) < 60_000);
     assert.equal(s.append(6, 'protobuf', payload(4)), 4, 'ids continue after the highest on disk');
     assert.deepEqual(drain(s), [2, 3, 4]);
+  } finally {
+    await s.close();
+  }
+});
+
+test('segments written by the previous version (no gzip flag) are read back as uncompressed, in order with new ones', async () => {
+  const dir = freshDir();
+  mkdirSync(dir, { recursive: true });
+  const created = Date.now() - 3_600_000;
+  const body = Buffer.from(JSON.stringify({ resourceLogs: [] }));
+  writeFileSync(join(dir, segmentFileName(7)), previousFormatSegment(7, 12, 'json', body, created));
+  writeFileSync(join(dir, segmentFileName(8)), previousFormatSegment(8, 3, 'protobuf', payload(8, 50), created));
+  const s = open(dir);
+  try {
+    assert.deepEqual(s.stats().foundAtOpen, { batches: 2, records: 15 });
+    assert.equal(s.append(2, 'protobuf', payload(9), 'gzip'), 9);
+    const got: Array<Omit<StoredBatch, 'payload'> & { payload: string }> = [];
+    for (let b = s.peek(); b !== null; b = s.peek()) {
+      got.push({ ...b, payload: Buffer.from(b.payload).toString('hex') });
+      s.ack(b.id);
+    }
+    assert.deepEqual(
+      got.map((b) => ({ id: b.id, records: b.records, encoding: b.encoding, compression: b.compression })),
+      [
+        { id: 7, records: 12, encoding: 'json', compression: 'none' },
+        { id: 8, records: 3, encoding: 'protobuf', compression: 'none' },
+        { id: 9, records: 2, encoding: 'protobuf', compression: 'gzip' },
+      ],
+    );
+    assert.equal(got[0]?.payload, body.toString('hex'));
+    assert.equal(got[0]?.createdMs, created);
+    assert.equal(s.stats().corrupt.batches, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('an encoding byte with unknown bits (a later format revision) is skipped as bad-version, not misread', async () => {
+  const dir = freshDir();
+  mkdirSync(dir, { recursive: true });
+  const seg = previousFormatSegment(1, 4, 'protobuf', payload(1), Date.now());
+  seg[5] = 0x41; // protobuf with a flag this build does not know
+  createHash('sha256').update(seg.subarray(0, 64)).digest().subarray(0, 16).copy(seg, 64);
+  writeFileSync(join(dir, segmentFileName(1)), seg);
+  const s = open(dir);
+  try {
+    assert.equal(s.stats().corruptReasons['bad-version'], 1);
+    assert.equal(s.peek(), null);
   } finally {
     await s.close();
   }

@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { BatchStoreStats, PayloadEncoding, StoredBatch } from '../../src/delivery/batch-store.js';
+import type { BatchStoreStats, BodyCompression, PayloadEncoding, StoredBatch } from '../../src/delivery/batch-store.js';
 import { DiskSpool, SEGMENT_HEADER_BYTES } from '../../src/delivery/disk-spool.js';
 import { MemoryStore } from '../../src/delivery/memory-store.js';
 import { prng } from '../helpers/prng.js';
@@ -53,6 +53,7 @@ interface Run {
 interface Sent {
   records: number;
   encoding: PayloadEncoding;
+  compression: BodyCompression;
   body: Uint8Array;
 }
 
@@ -97,6 +98,7 @@ async function runSeed(seed: number, steps: number): Promise<Run> {
     assert.equal(keyOfDisk.get(d.id), keyOfModel.get(m.id), `${w}: spool batch ${d.id} is not the model's ${m.id}`);
     assert.equal(d.records, m.records, w);
     assert.equal(d.encoding, m.encoding, w);
+    assert.equal(d.compression, m.compression, w);
     assert.deepEqual(Buffer.from(d.payload), Buffer.from(m.payload.subarray(SEGMENT_HEADER_BYTES)), `${w}: payload`);
   };
   const agree = (w: string): void => {
@@ -123,6 +125,7 @@ async function runSeed(seed: number, steps: number): Promise<Run> {
       const s = sent.get(key) as Sent;
       assert.deepEqual(Buffer.from(b.payload), Buffer.from(s.body), `${w}: payload of batch ${key}`);
       assert.equal(b.records, s.records, w);
+      assert.equal(b.compression, s.compression, `${w}: compression of batch ${key}`);
       survivors.push(key);
       disk.ack(b.id);
     }
@@ -151,8 +154,8 @@ async function runSeed(seed: number, steps: number): Promise<Run> {
     held = [];
     for (const key of survivors) {
       const s = sent.get(key) as Sent;
-      const mid = model.append(s.records, s.encoding, padded(s.body)) as number;
-      const did = disk.append(s.records, s.encoding, s.body) as number;
+      const mid = model.append(s.records, s.encoding, padded(s.body), s.compression) as number;
+      const did = disk.append(s.records, s.encoding, s.body, s.compression) as number;
       keyOfModel.set(mid, key);
       modelOfKey.set(key, mid);
       diskOfKey.set(key, did);
@@ -169,15 +172,17 @@ async function runSeed(seed: number, steps: number): Promise<Run> {
     if (r < 0.42) {
       const records = int(60);
       const encoding: PayloadEncoding = rnd() < 0.8 ? 'protobuf' : 'json';
+      // Mostly gzip, as the agent stores them; some uncompressed, as a spool from before holds them.
+      const compression: BodyCompression = rnd() < 0.8 ? 'gzip' : 'none';
       const body = new Uint8Array(int(4000));
       for (let i = 0; i < body.length; i += 97) body[i] = int(256);
       const before = model.stats().droppedOldest.batches;
-      const mid = model.append(records, encoding, padded(body));
-      const did = disk.append(records, encoding, body);
+      const mid = model.append(records, encoding, padded(body), compression);
+      const did = disk.append(records, encoding, body, compression);
       assert.equal(did === null, mid === null, `${where(step, 'append')}: one refused, the other not`);
       if (mid !== null && did !== null) {
         const key = nextKey++;
-        sent.set(key, { records, encoding, body });
+        sent.set(key, { records, encoding, compression, body });
         keyOfModel.set(mid, key);
         modelOfKey.set(key, mid);
         diskOfKey.set(key, did);

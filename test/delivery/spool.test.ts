@@ -82,7 +82,11 @@ for (const impl of impls) {
       try {
         assert.equal(s.peek(), null);
         const before = Date.now();
-        const ids = [s.append(3, 'protobuf', payload(1)), s.append(5, 'json', payload(2, 7)), s.append(0, 'protobuf', payload(3, 0))];
+        const ids = [
+          s.append(3, 'protobuf', payload(1)),
+          s.append(5, 'json', payload(2, 7), 'gzip'),
+          s.append(0, 'protobuf', payload(3, 0), 'none'),
+        ];
         assert.ok(ids.every((id) => typeof id === 'number'));
         assert.deepEqual(
           ids,
@@ -97,6 +101,7 @@ for (const impl of impls) {
         assert.equal(a.id, ids[0]);
         assert.equal(a.records, 3);
         assert.equal(a.encoding, 'protobuf');
+        assert.equal(a.compression, 'none', 'uncompressed unless told');
         assert.deepEqual(Buffer.from(a.payload), Buffer.from(payload(1)));
         assert.ok(a.createdMs >= before && a.createdMs <= Date.now());
         assert.equal(s.peek()?.id, a.id, 'peek does not consume');
@@ -106,6 +111,7 @@ for (const impl of impls) {
         const b = s.peek();
         assert.equal(b?.id, ids[1]);
         assert.equal(b?.encoding, 'json');
+        assert.equal(b?.compression, 'gzip');
         assert.equal(b?.records, 5);
         assert.equal(b?.payload.byteLength, 7);
         assert.equal(s.ack(b?.id ?? -1), true);
@@ -113,6 +119,7 @@ for (const impl of impls) {
         const c = s.peek();
         assert.equal(c?.id, ids[2]);
         assert.equal(c?.payload.byteLength, 0, 'empty payload is a valid batch');
+        assert.equal(c?.compression, 'none');
         assert.equal(s.ack(c?.id ?? -1), true);
         assert.equal(s.peek(), null);
 
@@ -231,6 +238,7 @@ for (const impl of impls) {
         assert.throws(() => s.append(2 ** 32, 'protobuf', payload(1)), RangeError);
         assert.throws(() => s.append(1, 'xml' as 'json', payload(1)), { name: 'RangeError', message: /encoding must be/ });
         assert.throws(() => s.append(1, 'json', 'text' as unknown as Uint8Array), { name: 'RangeError', message: /Uint8Array/ });
+        assert.throws(() => s.append(1, 'json', payload(1), 'br' as 'gzip'), { name: 'RangeError', message: /compression must be/ });
         assert.equal(s.stats().appended.batches, 0);
         assert.equal(s.peek(), null);
       } finally {

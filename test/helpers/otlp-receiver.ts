@@ -16,6 +16,7 @@
  * Records are kept only when the answer is 2xx: a rejected export is retried by the exporter, and keeping
  * it too would count it twice.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,6 +88,9 @@ export interface ReceivedRequest {
   contentType: string;
   encoding: OtlpEncoding | 'unknown';
   gzip: boolean;
+  /** SHA-256 (hex) of the body as it came over the wire (compressed if gzip), and its length. */
+  bodySha256: string;
+  bodyBytes: number;
   /** The status the receiver answered. */
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -527,10 +531,15 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
       status: 0,
       headers: { ...req.headers },
       records: 0,
+      bodySha256: '',
+      bodyBytes: 0,
     };
     let answer: Answer;
     try {
-      answer = decide(req, entry, await readBody(req));
+      const raw = await readBody(req);
+      entry.bodySha256 = createHash('sha256').update(raw).digest('hex');
+      entry.bodyBytes = raw.length;
+      answer = decide(req, entry, raw);
     } catch (err) {
       answer = plain(500, `test receiver failed: ${(err as Error).message}`);
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AccountingLogRecordProcessor, type ProcessorStats } from '../../src/otel/accounting-processor.js';
+import { AccountingLogRecordProcessor, chunkSizeFor, type ProcessorStats } from '../../src/otel/accounting-processor.js';
 import { CHUNK_RECORDS, type EncodedChunk, type PreEncodingExporter } from '../../src/otel/pre-encoding.js';
 
 /** An exporter whose outcome the test decides (a collector stand-in, not a mock of our code). */
@@ -133,7 +133,7 @@ function setupChunks(over: Partial<ConstructorParameters<typeof AccountingLogRec
   const exporter = new ChunkExporter('ok');
   const p = new AccountingLogRecordProcessor(exporter, {
     maxQueueSize: 1000,
-    maxExportBatchSize: 200,
+    maxExportBatchSize: 256,
     scheduledDelayMillis: 5,
     exportTimeoutMillis: 100,
     ...over,
@@ -157,7 +157,7 @@ test('pre-encoding exporter: records become chunks of CHUNK_RECORDS as they come
   assert.equal(p.stats().queued, CHUNK_RECORDS * 3 + 5);
   identity(p.stats());
   await p.forceFlush();
-  // 200 per batch: the three chunks (192) and the 5 waiting records, encoded as a fourth chunk for it.
+  // 256 per batch: the three chunks (192) and the 5 waiting records, encoded as a fourth chunk for it.
   assert.deepEqual(exporter.batches, [CHUNK_RECORDS * 3 + 5]);
   assert.deepEqual(exporter.encoded, [CHUNK_RECORDS, CHUNK_RECORDS, CHUNK_RECORDS, 5]);
   assert.deepEqual(
@@ -170,7 +170,7 @@ test('pre-encoding exporter: records become chunks of CHUNK_RECORDS as they come
 });
 
 test('pre-encoding exporter: a chunk that cannot be encoded is counted export_failed with its reason; the queue limit counts encoded records', async () => {
-  const { exporter, p, emit } = setupChunks({ maxQueueSize: CHUNK_RECORDS * 2, maxExportBatchSize: 1000, scheduledDelayMillis: 60_000 });
+  const { exporter, p, emit } = setupChunks({ maxQueueSize: CHUNK_RECORDS * 2, maxExportBatchSize: 1024, scheduledDelayMillis: 60_000 });
   exporter.failEncodeAt = 1;
   emit(CHUNK_RECORDS * 3);
   let s = p.stats();
@@ -195,4 +195,14 @@ test('a batch smaller than a chunk makes chunks of the batch size', async () => 
   await p.forceFlush();
   assert.deepEqual(exporter.batches, [10, 10, 5]);
   identity(p.stats());
+});
+
+test('chunks divide the batch size when they can, so batches stay full', () => {
+  assert.equal(chunkSizeFor(1024), CHUNK_RECORDS);
+  assert.equal(chunkSizeFor(100), 50);
+  assert.equal(chunkSizeFor(10), 10);
+  for (const n of [1, 7, 100, 999, 1021, 1024, 65_536]) {
+    const c = chunkSizeFor(n);
+    assert.ok(c >= 1 && c <= Math.min(n, CHUNK_RECORDS), `${n} → ${c}`);
+  }
 });

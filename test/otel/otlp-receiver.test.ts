@@ -4,6 +4,7 @@
  * hand and the upstream OTLP/JSON examples, all POSTed raw with node:http.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { join } from 'node:path';
@@ -219,7 +220,8 @@ test('binds to 127.0.0.1 on an ephemeral port', async (t) => {
 
 test('protobuf: every AnyValue type, exact nanoseconds, event_name, ids; answers an empty protobuf response', async (t) => {
   const r = await receiver(t);
-  const reply = await post(`${r.url}/v1/logs`, encode(LOGS_REQUEST, PROTO_LOGS), PROTOBUF);
+  const sent = encode(LOGS_REQUEST, PROTO_LOGS);
+  const reply = await post(`${r.url}/v1/logs`, sent, PROTOBUF);
   assert.equal(reply.status, 200);
   assert.equal(reply.headers['content-type'], 'application/x-protobuf');
   assert.equal(reply.body.length, 0);
@@ -235,6 +237,8 @@ test('protobuf: every AnyValue type, exact nanoseconds, event_name, ids; answers
       status: 200,
       headers: undefined,
       records: 2,
+      bodyBytes: sent.length,
+      bodySha256: createHash('sha256').update(sent).digest('hex'),
     },
   );
 });

@@ -97,8 +97,10 @@ test('slow collector: the ladder engages and recovers, storm records, bounded me
   const c = await collector(300);
   // A shorter hysteresis than the default 5 s keeps the test short. The spool absorbs a slow
   // collector: a small one makes its fill the pressure, as a long outage would with the default.
+  // The spool holds gzip-compressed bodies (about 45 B per storm record in JSON against 1.3 KB
+  // uncompressed): 3 MiB holds about the records 64 MiB held when bodies were stored uncompressed.
   const cfg = join(mkdtempSync(join(tmpdir(), 'cnproc-storm-')), 'storm.yaml');
-  writeFileSync(cfg, 'pressure:\n  downMs: 2000\ndelivery:\n  spoolMaxBytes: 64MiB\n');
+  writeFileSync(cfg, 'pressure:\n  downMs: 2000\ndelivery:\n  spoolMaxBytes: 3MiB\n');
   const agent = startCli([...common, '--otlp-endpoint', c.url, '--config', cfg], []);
   try {
     await waitFor('exporting', () => /exporting to OTLP/.test(agent.stderr()), 15_000);
