@@ -11,12 +11,12 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ensureDebianPackages } from '../../bench/ensure-tools.js';
 import type { ProcEvent } from '../../src/kernel/events.js';
 import { ProcEventSource } from '../../src/kernel/source.js';
 import { recordAttributes } from '../../src/otel/attributes.js';
 import { capabilityNames } from '../../src/process/capabilities.js';
 import { Enricher } from '../../src/process/enricher.js';
-import { ensureDebianPackages } from '../../bench/ensure-tools.js';
 import { readHostClock } from '../../src/process/identity.js';
 import type { EnrichedEvent } from '../../src/process/model.js';
 import { MountTables } from '../../src/process/mounts.js';
@@ -288,7 +288,9 @@ describe('ptrace and uid changes that raise privileges', () => {
     for (const asNobody of [true, false]) {
       const victim = spawn('sleep', ['2'], { stdio: 'ignore' });
       const pid = victim.pid as number;
-      await waitFor('the victim’s exec', () => out.find((e) => e.event.kind === 'exec' && e.event.tgid === pid && e.process?.exe === '/usr/bin/sleep'));
+      await waitFor('the victim’s exec', () =>
+        out.find((e) => e.event.kind === 'exec' && e.event.tgid === pid && e.process?.exe === '/usr/bin/sleep'),
+      );
       const r = asNobody
         ? await run('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', capped, 'attach', String(pid)])
         : await run(ptracer, ['attach', String(pid)]);
@@ -372,7 +374,9 @@ describe('where the program is', () => {
     chmodSync(exe, 0o755);
     const r = await run(exe, ['0.3']);
     assert.equal(r.code, 0);
-    const x = await waitFor('exec on tmpfs', () => out.find((e) => e.event.kind === 'exec' && e.event.tgid === r.pid && e.process?.exe === exe));
+    const x = await waitFor('exec on tmpfs', () =>
+      out.find((e) => e.event.kind === 'exec' && e.event.tgid === r.pid && e.process?.exe === exe),
+    );
     const a = recordAttributes(x, 'process.exec', ctx);
     assert.equal(a['cnproc.process.executable.tmpfs'], true, story(r.pid));
     assert.equal(a['cnproc.process.executable.mount.point'], mnt);
@@ -380,7 +384,9 @@ describe('where the program is', () => {
     assert.equal(a['cnproc.process.executable.upper_layer'], undefined);
     const disk = sleepCopy('on-disk', 0o755);
     const d = await run(disk, ['0.2']);
-    const dx = await waitFor('exec on disk', () => out.find((e) => e.event.kind === 'exec' && e.event.tgid === d.pid && e.process?.exe === disk));
+    const dx = await waitFor('exec on disk', () =>
+      out.find((e) => e.event.kind === 'exec' && e.event.tgid === d.pid && e.process?.exe === disk),
+    );
     assert.equal(dx.process?.exeMount, null);
     assert.ok(!dx.process?.missing.some((m) => m.startsWith('exe_mount:')), story(d.pid));
     assert.equal(recordAttributes(dx, 'process.exec', ctx)['cnproc.process.executable.tmpfs'], undefined);
@@ -418,9 +424,12 @@ describe('where the program is', () => {
       ]);
       assert.equal(p.code, 0, 'the container ran');
       const id = spawnSync('podman', ['inspect', '--format', '{{.Id}}', name], { encoding: 'utf8' }).stdout.trim();
-      const upperDir = spawnSync('podman', ['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', name], { encoding: 'utf8' }).stdout.trim();
+      const upperDir = spawnSync('podman', ['inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', name], {
+        encoding: 'utf8',
+      }).stdout.trim();
       assert.match(upperDir, /\/diff$/);
-      const inIt = (exe: string) => (e: EnrichedEvent) => e.event.kind === 'exec' && e.process?.containerId === id && e.process?.exe === exe;
+      const inIt = (exe: string) => (e: EnrichedEvent) =>
+        e.event.kind === 'exec' && e.process?.containerId === id && e.process?.exe === exe;
       const added = await waitFor('the added program’s exec', () => out.find(inIt('/added/sleep')));
       const a = recordAttributes(added, 'process.exec', ctx);
       assert.equal(a['cnproc.process.executable.upper_layer'], true, story(added.event.tgid));
