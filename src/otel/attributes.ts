@@ -61,13 +61,13 @@ export const ATTRIBUTE_DOCS = {
     type: 'boolean',
     on: 'full',
     brief:
-      'The program is on a memory-backed mount (tmpfs, ramfs, devtmpfs) of its mount namespace (true only); the mount is the evidence (cnproc.process.executable.mount.*). process.executableMount; cost: one readlink per exec on the capture thread, ~1 µs per exec on the main thread with the mount table cached (npm run bench -- security).',
+      'The program is on a memory-backed mount (tmpfs, ramfs, devtmpfs) of its mount namespace (true only); the mount is the evidence (cnproc.process.executable.mount.*). process.executableMount (default on); cost: one readlinkat per exec on the capture thread (ns/mnt, ~2.6 µs), ~1 µs per exec on the main thread with the mount table cached (npm run bench -- security; docs/process.md).',
   },
   'cnproc.process.executable.upper_layer': {
     type: 'boolean',
     on: 'full',
     brief:
-      "The program is in a container's writable layer (true only): its overlay mount's upperdir holds the file, so it was added or changed after the image was built (Falco's proc.is_exe_upper_layer). Evidence: cnproc.process.executable.upper_dir. Cost: one lstat per exec from an overlay mount.",
+      "The program is in a container's writable layer (true only): its overlay mount's upperdir holds the file, so it was added or changed after the image was built (Falco's proc.is_exe_upper_layer). Evidence: cnproc.process.executable.upper_dir. Cost: one lstat per exec from an overlay mount (~2.7 µs).",
   },
   'cnproc.process.executable.mount.point': {
     type: 'string',
@@ -127,7 +127,7 @@ export const ATTRIBUTE_DOCS = {
     type: 'int',
     on: 'full',
     brief:
-      'pid namespace inode at exec (process.namespaces, off by default). Likewise .mnt, .net, .user, .uts, .ipc, .cgroup, .time; absent when off or not read (see cnproc.process.missing). Cost: 7-8 readlinks per exec on the capture thread (npm run bench -- security).',
+      'pid namespace inode at exec (process.namespaces, off by default). Likewise .mnt, .net, .user, .uts, .ipc, .cgroup, .time; absent when off or not read (see cnproc.process.missing). Cost: 8 readlinkat per exec on the capture thread (~25 µs per exec under load), ~4 µs per exec on the main thread (npm run bench -- security).',
   },
   'cnproc.process.namespace.mnt': { type: 'int', on: 'full', brief: 'Mount namespace inode at exec (process.namespaces).' },
   'cnproc.process.namespace.net': { type: 'int', on: 'full', brief: 'Network namespace inode at exec (process.namespaces).' },
