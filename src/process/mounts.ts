@@ -164,6 +164,8 @@ export interface MountTablesOptions {
 
 export interface MountTablesStats {
   /** Tables open now. */
+  open: number;
+  /** Mount namespaces whose table was opened since start. */
   namespaces: number;
   /** mountinfo reads (first reads and re-reads after a mount change). */
   reads: number;
@@ -185,10 +187,13 @@ export class MountTables {
   /** The agent's own mount namespace (its table comes from /proc/self: paths as the agent resolves them). */
   readonly selfNs: number | null;
   private buf = Buffer.alloc(65_536);
+  /** One struct pollfd (int fd; short events; short revents), reused: no allocation per look. */
   private readonly pfd = new Int16Array(4);
+  private readonly pfdFd = new Int32Array(this.pfd.buffer, 0, 1);
   private lastSweep = 0;
   private reads = 0;
   private unknown = 0;
+  private opened = 0;
 
   constructor(opts: MountTablesOptions = {}) {
     this.hostRoot = opts.hostRoot ?? '';
@@ -199,7 +204,7 @@ export class MountTables {
   }
 
   stats(): MountTablesStats {
-    return { namespaces: this.tables.size, reads: this.reads, unknown: this.unknown };
+    return { open: this.tables.size, namespaces: this.opened, reads: this.reads, unknown: this.unknown };
   }
 
   private nsOf(pid: number | 'self'): number | null {
@@ -278,7 +283,7 @@ export class MountTables {
   /** Whether the namespace's mounts changed since the table was read (POLLPRI on its mountinfo). */
   private changed(fd: number): boolean {
     const p = this.pfd;
-    new Int32Array(p.buffer, 0, 1)[0] = fd;
+    this.pfdFd[0] = fd;
     p[2] = POLLPRI;
     p[3] = 0;
     if (libc().poll(p, 1, 0) <= 0) return false;
@@ -310,6 +315,7 @@ export class MountTables {
       }
       if (this.tables.size >= this.max) this.evictOldest();
       this.tables.set(mntNs, t);
+      this.opened++;
       return t;
     }
     return reason;
