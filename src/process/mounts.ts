@@ -194,6 +194,12 @@ export class MountTables {
   private reads = 0;
   private unknown = 0;
   private opened = 0;
+  /**
+   * The last process seen exec'ing in each mount namespace: where its table can be opened when the
+   * process at hand and its parent are gone (a short-lived exec into a container whose table was
+   * closed as idle). Bounded: cleared whole at EXE_CACHE entries.
+   */
+  private readonly lastPid = new Map<number, number>();
 
   constructor(opts: MountTablesOptions = {}) {
     this.hostRoot = opts.hostRoot ?? '';
@@ -222,8 +228,13 @@ export class MountTables {
   locate(pid: number, ppid: number | null, mntNs: number, exe: string, nowMs: number): ExecutableMount | MountUnknown | null {
     if (nowMs - this.lastSweep > 10_000) this.sweep(nowMs);
     let t = this.tables.get(mntNs);
+    const last = this.lastPid.get(mntNs);
+    if (last !== pid) {
+      if (this.lastPid.size >= EXE_CACHE) this.lastPid.clear();
+      this.lastPid.set(mntNs, pid);
+    }
     if (t === undefined) {
-      const opened = this.open(pid, ppid, mntNs);
+      const opened = this.open(pid, ppid, last, mntNs);
       if (typeof opened === 'string') {
         this.unknown++;
         return opened;
@@ -290,10 +301,15 @@ export class MountTables {
     return ((p[3] as number) & (POLLPRI | POLLERR)) !== 0;
   }
 
-  /** Opens the table of `mntNs` from a process known to be in it: the agent, the exec'ing process or its parent. */
-  private open(pid: number, ppid: number | null, mntNs: number): Table | MountUnknown {
+  /**
+   * Opens the table of `mntNs` from a process known to be in it: the agent, or the exec'ing process,
+   * its parent, or the last process seen exec'ing there.
+   */
+  private open(pid: number, ppid: number | null, last: number | undefined, mntNs: number): Table | MountUnknown {
     let reason: MountUnknown = 'gone';
-    const candidates: (number | 'self')[] = mntNs === this.selfNs ? ['self'] : ppid !== null ? [pid, ppid] : [pid];
+    const candidates: (number | 'self')[] = mntNs === this.selfNs ? ['self'] : [pid];
+    if (ppid !== null && mntNs !== this.selfNs) candidates.push(ppid);
+    if (last !== undefined && last !== pid && last !== ppid && mntNs !== this.selfNs) candidates.push(last);
     for (const c of candidates) {
       let fd: number;
       try {
@@ -363,6 +379,7 @@ export class MountTables {
 
   private sweep(nowMs: number): void {
     this.lastSweep = nowMs;
+    // (lastPid keeps its entries: a closed table reopens through them.)
     for (const [ns, t] of this.tables) if (ns !== this.selfNs && nowMs - t.lastUsed > this.idleMs) this.drop(ns);
   }
 

@@ -254,6 +254,22 @@ test('security conditions: escalated, escalation mechanism, capability, privileg
   assert.ok(keeps({ escalated: true }, attach));
   assert.ok(keeps({ escalation: 'ptrace' }, attach));
   assert.ok(!keeps({ escalation: 'uid_change' }, attach));
+  // docs/filter.md's build-server example: intrusions kept, the toolchain's churn dropped.
+  const server = new EventFilter(
+    [
+      { name: 'escalations', action: 'keep', match: { escalated: true } },
+      { name: 'dropped-in-programs', action: 'keep', match: { events: ['exec', 'exit'], tmpfs: true } },
+      { name: 'container-additions', action: 'keep', match: { events: ['exec', 'exit'], upperLayer: true } },
+      { name: 'toolchain', action: 'drop', match: { ancestor: ['/usr/bin/make'] } },
+    ],
+    'keep',
+    names,
+  );
+  const underMake = ['/usr/bin/make'];
+  assert.ok(server.keep({ ...onTmpfs, ancestors: underMake }));
+  assert.ok(server.keep({ ...upper, ancestors: underMake }));
+  assert.ok(server.keep({ ...setuid, ancestors: underMake }));
+  assert.ok(!server.keep({ ...ordinary, ancestors: underMake }));
   // A rule to keep every escalating exec and drop the rest of a build server.
   const f = new EventFilter(
     [

@@ -392,6 +392,23 @@ describe('where the program is', () => {
     assert.equal(recordAttributes(dx, 'process.exec', ctx)['cnproc.process.executable.tmpfs'], undefined);
   });
 
+  test('a tmpfs mounted in a new mount namespace only: its program is flagged from that namespace’s table', async (t) => {
+    if (!needsRoot(t)) return;
+    const mnt = join(dir, 'private');
+    mkdirSync(mnt);
+    // unshare makes the new namespace's mounts private: the host never sees this tmpfs.
+    const script = `mount -t tmpfs cnproc-private ${mnt} && cp /usr/bin/sleep ${mnt}/sleep && exec ${mnt}/sleep 0.3`;
+    const r = await run('unshare', ['-m', 'sh', '-c', script]);
+    assert.equal(r.code, 0);
+    const x = await waitFor('exec in the new namespace', () =>
+      out.find((e) => e.event.kind === 'exec' && e.event.tgid === r.pid && e.process?.exe === join(mnt, 'sleep')),
+    );
+    assert.equal(x.process?.exeMount?.kind, 'tmpfs', story(r.pid));
+    assert.equal(x.process?.exeMount?.mountPoint, mnt);
+    assert.notEqual(x.process?.mntNs, mounts?.selfNs);
+    assert.deepEqual(x.process?.namespaces?.nonHost, ['mnt']);
+  });
+
   test('in a podman container: a program copied into the writable layer is upper_layer with its upperdir; the image’s is not', async (t) => {
     if (!needsRoot(t)) return;
     ensureDebianPackages({ podman: 'podman', '/usr/sbin/runc': 'runc', '/bin/busybox': 'busybox-static' });
