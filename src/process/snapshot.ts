@@ -65,6 +65,8 @@ export function applySnapshot(
 ): ProcessInfo {
   const info = { ...(base ?? unknownProcess(tgid, null)) } as { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] };
   info.source = source;
+  // The namespaces the process had (inherited at fork): reused when the exec's reads find the same.
+  const had = info.namespaces;
   if (source === 'exec') {
     // exec replaces the program: what the fork inherited from the parent no longer holds.
     info.exe = null;
@@ -191,8 +193,24 @@ export function applySnapshot(
     }
   }
   if (nsRead) {
-    const ns = { pid: nsPid, mnt: info.mntNs, net: nsNet, user: nsUser, uts: nsUts, ipc: nsIpc, cgroup: nsCgroup, time: nsTime };
-    info.namespaces = { ...ns, nonHost: hostNs !== null ? nonHostTypes(ns, hostNs) : null };
+    if (
+      had !== null &&
+      had.pid === nsPid &&
+      had.mnt === info.mntNs &&
+      had.net === nsNet &&
+      had.user === nsUser &&
+      had.uts === nsUts &&
+      had.ipc === nsIpc &&
+      had.cgroup === nsCgroup &&
+      had.time === nsTime &&
+      (had.nonHost !== null) === (hostNs !== null)
+    ) {
+      // Nearly every exec: the parent's namespaces, one shared object (no allocation, no comparison with the host's).
+      info.namespaces = had;
+    } else {
+      const ns = { pid: nsPid, mnt: info.mntNs, net: nsNet, user: nsUser, uts: nsUts, ipc: nsIpc, cgroup: nsCgroup, time: nsTime };
+      info.namespaces = { ...ns, nonHost: hostNs !== null ? nonHostTypes(ns, hostNs) : null };
+    }
   }
   info.missing = missing;
   return info;

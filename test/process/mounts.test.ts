@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { MEMORY_FILE_SYSTEMS, mountOf, parseMountinfo } from '../../src/process/mounts.js';
+import {
+  type ExecutableMount,
+  MEMORY_FILE_SYSTEMS,
+  MountTables,
+  type MountUnknown,
+  mountOf,
+  parseMountinfo,
+} from '../../src/process/mounts.js';
 
 const enc = new TextEncoder();
 /** A container's mountinfo (podman with runc), with a tmpfs over /tmp, a space in a mount point and a stacked /dev/shm. */
@@ -44,4 +54,77 @@ test('the longest mount point holding a path wins; among equals the last mounted
   assert.equal(mountOf([], '/bin/sh'), null);
   for (const t of ['tmpfs', 'ramfs', 'devtmpfs']) assert.ok(MEMORY_FILE_SYSTEMS.has(t));
   assert.ok(!MEMORY_FILE_SYSTEMS.has('overlay'));
+});
+
+const kindOf = (r: ExecutableMount | MountUnknown | null): string | null => (r !== null && typeof r === 'object' ? r.kind : r);
+
+/** A fake /proc (pids with mountinfo and ns/mnt) and a fake host root holding an upperdir. */
+function fakeHost(): { proc: string; hostRoot: string; cleanup: () => void } {
+  const base = mkdtempSync(join(tmpdir(), 'cnproc-mounts-'));
+  const proc = join(base, 'proc');
+  const hostRoot = join(base, 'host');
+  const upper = join(hostRoot, 'var/lib/containers/storage/overlay/ab/diff');
+  mkdirSync(join(upper, 'added'), { recursive: true });
+  writeFileSync(join(upper, 'added', 'tool'), '');
+  const mountinfo = [
+    '73 48 0:40 / / rw - overlay overlay rw,lowerdir=/l,upperdir=/var/lib/containers/storage/overlay/ab/diff,workdir=/w',
+    '78 73 0:47 / /tmp rw - tmpfs tmpfs rw',
+    '80 73 0:48 / /elsewhere rw - overlay overlay rw,upperdir=/not/here,workdir=/w2',
+    '',
+  ].join('\n');
+  for (const [pid, ns] of [
+    ['100', 'mnt:[4026532500]'],
+    ['101', 'mnt:[4026532500]'],
+    ['200', 'mnt:[4026532999]'],
+  ] as const) {
+    mkdirSync(join(proc, pid, 'ns'), { recursive: true });
+    writeFileSync(join(proc, pid, 'mountinfo'), mountinfo);
+    symlinkSync(ns, join(proc, pid, 'ns', 'mnt'));
+  }
+  return { proc, hostRoot, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+test('mount tables: tmpfs and upper-layer programs flagged with their evidence, image programs not, unknowns named', () => {
+  const h = fakeHost();
+  const m = new MountTables({ procRoot: h.proc, hostRoot: h.hostRoot });
+  try {
+    const ns = 4026532500;
+    const added = m.locate(100, 1, ns, '/added/tool', 0);
+    assert.deepEqual(added, {
+      kind: 'upper_layer',
+      mountPoint: '/',
+      fsType: 'overlay',
+      upperDir: '/var/lib/containers/storage/overlay/ab/diff',
+    });
+    assert.equal(m.locate(100, 1, ns, '/bin/busybox', 0), null, 'in a lower layer: the image’s');
+    assert.equal(kindOf(m.locate(100, 1, ns, '/tmp/x', 0)), 'tmpfs');
+    assert.equal(m.locate(100, 1, ns, '/tmp/x', 0), m.locate(100, 1, ns, '/tmp/y', 0), 'one evidence object per mount');
+    assert.equal(m.locate(100, 1, ns, '/elsewhere/x', 0), 'upper_unreachable');
+    assert.equal(m.locate(100, 1, ns, 'relative', 0), 'unmatched');
+    // A namespace no live process is in: gone. A pid now in another namespace: not used for this one.
+    assert.equal(m.locate(300, 301, 4026532777, '/bin/sh', 0), 'gone');
+    assert.equal(m.locate(200, null, 4026532777, '/bin/sh', 0), 'gone', 'pid 200 is in another namespace');
+    const s = m.stats();
+    assert.deepEqual([s.namespaces, s.reads, s.unknown], [1, 1, 4]);
+  } finally {
+    m.close();
+    h.cleanup();
+  }
+});
+
+test('mount tables: opened through the last process seen in a namespace when the exec’ing one and its parent are gone; idle ones closed', () => {
+  const h = fakeHost();
+  const m = new MountTables({ procRoot: h.proc, hostRoot: h.hostRoot, idleMs: 1000 });
+  try {
+    const ns = 4026532500;
+    assert.equal(kindOf(m.locate(101, 1, ns, '/tmp/a', 0)), 'tmpfs');
+    // 60 s later the table was closed as idle; pid 900 and its parent 901 are gone, 101 is still there.
+    assert.equal(m.locate(900, 901, 4026532999, '/x', 20_000), 'gone');
+    assert.equal(m.stats().open, 0, 'the idle table was closed');
+    assert.equal(kindOf(m.locate(900, 901, ns, '/tmp/a', 20_001)), 'tmpfs');
+    assert.equal(m.stats().namespaces, 2);
+  } finally {
+    m.close();
+    h.cleanup();
+  }
 });
