@@ -100,6 +100,9 @@ function execEntry(tgid: number, ppid: number, parentEntityId: string, exe: stri
     containerRuntime: null,
     podUid: null,
     systemdUnit: 'session-2.scope',
+    mntNs: null,
+    namespaces: null,
+    exeMount: null,
     missing: [],
     source: 'exec',
   };

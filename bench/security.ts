@@ -10,15 +10,34 @@
  * - escalation: EscalationTracker.atExec for an exec that did not escalate (the common case);
  * - record: recordAttributes of a full exec record with the three capability attributes, minus one
  *   without them (the names are cached, so this is the stores and the SDK-side attribute count).
+ *
+ * Unusual executables, namespaces, ptrace (capture thread and main thread):
+ * - snapshot: ProcFileReader.execSnapshot of live processes with no namespace links, with ns/mnt
+ *   (process.executableMount, the default) and with all of them (process.namespaces); the
+ *   differences are what each costs the capture thread per exec;
+ * - locate: MountTables.locate of a program in the agent's mount namespace with its table cached
+ *   (a poll() that says nothing changed, a map lookup), for a path on / and one on a tmpfs;
+ * - mountinfo: reading and parsing the table once (a new namespace, or after a mount change);
+ * - upper lstat: the lookup a program on an overlay adds (an lstat of a path under an upperdir);
+ * - ns parse: applySnapshot with the eight ns links minus without (parse, host comparison);
+ * - ptrace check: atExec with a tracer recorded for another process (the map lookup every exec
+ *   pays once any process is traced).
  */
+
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ProcEvent } from '../src/kernel/events.js';
+import { type Attachment, type NamespaceReads, ProcFileReader } from '../src/kernel/proc-files.js';
 import { recordAttributes } from '../src/otel/attributes.js';
 import { capabilityNames, parseStatusCapabilities } from '../src/process/capabilities.js';
 import { EscalationTracker } from '../src/process/escalation.js';
 import { executableOrigin } from '../src/process/executable.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../src/process/model.js';
+import { MountTables } from '../src/process/mounts.js';
+import { readHostNamespaces } from '../src/process/namespaces.js';
 import { parseStatusIds } from '../src/process/parse.js';
+import { applySnapshot } from '../src/process/snapshot.js';
 
 function statusFiles(): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -97,4 +116,85 @@ export async function securityBench(args: string[]): Promise<void> {
   console.log(`  escalation check (no escalation):    ${fmt(esc)}`);
   console.log(`  fileless test of the exe path:       ${fmt(origin)}`);
   console.log(`  exec record with capabilities:       ${fmt(rWith)}; without: ${fmt(rWithout)}`);
+  await mountsAndNamespaces(base, tracker);
+}
+
+/** The capture-thread and main-thread costs of process.executableMount, process.namespaces and the ptrace check. */
+async function mountsAndNamespaces(base: ProcessInfo, tracker: EscalationTracker): Promise<void> {
+  // Live processes to read: sleeping children (their /proc stays put while measured).
+  const kids = Array.from({ length: 8 }, () => spawn('sleep', ['60'], { stdio: 'ignore' }));
+  await new Promise((r) => setTimeout(r, 200));
+  const pids = kids.map((k) => k.pid as number);
+  const snaps: Attachment[] = [];
+  const readers = (['none', 'mnt', 'all'] as NamespaceReads[]).map((m) => new ProcFileReader(32_768, '/proc', m));
+  const runs: number[][] = [[], [], []];
+  // Interleaved rounds, so load changes on this shared machine hit the three alike.
+  for (let r = 0; r < 9; r++) {
+    for (let k = 0; k < readers.length; k++) {
+      const reader = readers[k] as ProcFileReader;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < 2000; i++) {
+        snaps.length = 0;
+        reader.execSnapshot(pids[i % pids.length] as number, snaps);
+      }
+      (runs[k] as number[]).push(Number(process.hrtime.bigint() - t0) / 2000);
+    }
+  }
+  const stat = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return { median: s[4] as number, min: s[0] as number };
+  };
+  const [none, mnt, all] = runs.map(stat) as [ReturnType<typeof stat>, ReturnType<typeof stat>, ReturnType<typeof stat>];
+  // One link alone, as the capture thread reads it: readlinkat through an O_PATH fd of /proc/<pid>.
+  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  const lib = koffi.load('libc.so.6');
+  const openat = lib.func('int openat(int, const char *, int, int)');
+  const readlinkat = lib.func('intptr_t readlinkat(int, const char *, void *, size_t)');
+  const close = lib.func('int close(int)');
+  const dirfd = openat(-100, `/proc/${pids[0]}`, 0o10000000 | 0o200000 | 0o2000000, 0) as number;
+  const link = Buffer.alloc(4097);
+  const linkCost = (name: string) =>
+    time(100_000, () => {
+      readlinkat(dirfd, name, link, link.length);
+      return 0;
+    });
+  const nsMntLink = linkCost('ns/mnt');
+  const exeLink = linkCost('exe');
+  close(dirfd);
+  const allSnap: Attachment[] = [];
+  new ProcFileReader(32_768, '/proc', 'all').execSnapshot(pids[0] as number, allSnap);
+  const plainSnap = allSnap.filter((a) => a.file < 9);
+  for (const k of kids) k.kill();
+
+  const mounts = new MountTables();
+  const self = mounts.selfNs as number;
+  mounts.locate(process.pid, null, self, '/usr/bin/true', performance.now());
+  const locateRoot = time(200_000, () => mounts.locate(process.pid, null, self, '/usr/bin/true', 0));
+  const locateShm = time(200_000, () => mounts.locate(process.pid, null, self, '/dev/shm/payload', 0));
+  const mountinfo = time(200, () => {
+    const m = new MountTables();
+    const r = m.locate(process.pid, null, self, '/usr/bin/true', 0);
+    m.close();
+    return r;
+  });
+  mounts.close();
+  const { lstatSync } = await import('node:fs');
+  const upper = time(100_000, () => lstatSync('/var/lib/containers/storage/overlay/0/diff/bin/sleep', { throwIfNoEntry: false }));
+  const hostNs = readHostNamespaces();
+  const host = { bootId: 'x', bootTimeS: 0, ticksPerSecond: 100 };
+  const withNs = time(100_000, () => applySnapshot(1, allSnap, base, host, 'exec', null, hostNs));
+  const withoutNs = time(100_000, () => applySnapshot(1, plainSnap, base, host, 'exec', null, hostNs));
+  tracker.onPtrace(99_999, base, 99_998, base);
+  const esc = time(200_000, () => tracker.atExec(base, base));
+  console.log(`unusual executables and namespaces (${pids.length} live processes):`);
+  console.log(`  capture: exec snapshot, no ns links:  ${fmt(none)}`);
+  console.log(`  capture: + ns/mnt (executableMount):  ${fmt(mnt)}  (+${(mnt.median - none.median).toFixed(0)} ns)`);
+  console.log(`  capture: + all ns links (namespaces): ${fmt(all)}  (+${(all.median - none.median).toFixed(0)} ns)`);
+  console.log(`  capture: one readlinkat of ns/mnt:     ${fmt(nsMntLink)}  (of exe, for scale: ${fmt(exeLink)})`);
+  console.log(`  main: locate, cached table, on /:     ${fmt(locateRoot)}`);
+  console.log(`  main: locate, cached table, on tmpfs: ${fmt(locateShm)}`);
+  console.log(`  main: read + parse a mount table:     ${fmt(mountinfo)}`);
+  console.log(`  main: upper-layer lstat (overlay):    ${fmt(upper)}`);
+  console.log(`  main: applySnapshot with 8 ns links:  ${fmt(withNs)}; without: ${fmt(withoutNs)}`);
+  console.log(`  main: escalation check, a tracer kept: ${fmt(esc)}`);
 }

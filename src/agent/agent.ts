@@ -8,6 +8,7 @@
 import { ConfigError } from '../config/errors.js';
 import type { AgentConfig } from '../config/schema.js';
 import { readForkCount } from '../delivery/continuity.js';
+import { namespaceReads } from '../kernel/config.js';
 import { CaptureError } from '../kernel/errors.js';
 import { logsUrl } from '../otel/otlp-exporter.js';
 import { type ProcessLogs, startProcessLogs } from '../pipeline/pipeline.js';
@@ -228,7 +229,9 @@ async function startPipeline(
       exec: config.process.enrich,
       fork: config.process.enrich && config.process.forkSnapshot,
       maxBytes: config.process.maxCommandLineBytes,
+      namespaces: namespaceReads(config.process),
     },
+    hostRoot: config.process.hostRoot,
     onError,
   });
   io.log.info(describeSubscription(logs.source.info, config.capture.receiveBufferBytes));

@@ -158,6 +158,12 @@ export function stopReport(r: StopReportInput): string[] {
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
         `${c.execSuperseded.flagged} read after a later exec (flagged), ${c.execSuperseded.unflagged} found too late to flag`,
     );
+    const ms = es.mounts;
+    if (ms) {
+      lines.push(
+        `executable mounts: ${ms.namespaces} mount namespaces, their tables read ${ms.reads} times; ${ms.unknown} lookups could not say (flagged exe_mount:*)`,
+      );
+    }
     const ws = f.workloads;
     if (ws) {
       lines.push(

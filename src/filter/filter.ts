@@ -151,6 +151,20 @@ export class EventFilter {
         // Unknown executable: neither.
         if (!p || p.exe === null) return false;
         return (executableOrigin(p.exe) !== null) === c.value;
+      case 'tmpfs':
+      case 'upperLayer': {
+        // Unknown mount (not read, or the lookup could not say): neither.
+        if (!p || p.exe === null || p.mntNs === null) return false;
+        if (p.exeMount !== null) return (p.exeMount.kind === (c.field === 'tmpfs' ? 'tmpfs' : 'upper_layer')) === c.value;
+        if (!c.value) for (const m of p.missing) if (m.startsWith('exe_mount:')) return false;
+        return !c.value;
+      }
+      case 'nonHostNamespace': {
+        const nonHost = p?.namespaces?.nonHost;
+        if (!nonHost) return false;
+        for (const t of nonHost) if (c.types.has(t)) return true;
+        return false;
+      }
       case 'privileged': {
         // Unknown capabilities: the condition does not hold either way (as for any unknown value).
         if (!p || p.capEffective === null) return false;

@@ -25,18 +25,22 @@
  * | ancestor | glob or list | any ancestor's executable (as deep as process.ancestryDepth) |
  * | exitCode | `nonzero`, or a list of codes | exit events: non-zero status / these exit codes |
  * | thread | true or false | the event is about a thread (fork/exit of a non-leader thread) |
- * | escalated | true or false | an exec that raised privileges (process/escalation.ts) / any other event |
- * | escalation | mechanism or list | an exec that escalated by one of: setuid, setgid, file_capabilities |
+ * | escalated | true or false | an exec, ptrace attach or uid change that raised privileges (process/escalation.ts) / any other event |
+ * | escalation | mechanism or list | an event that escalated by one of: setuid, setgid, file_capabilities, ptrace, uid_change |
  * | capability | name or list | the process holds one of these effective capabilities (`cap_sys_admin` or `sys_admin`) |
  * | fileless | true or false | the executable is / is not a memfd or a deleted file (process/executable.ts) |
  * | privileged | true or false | the process is / is not privileged in its user namespace (known capabilities only) |
+ * | tmpfs | true or false | the executable is / is not on a tmpfs, ramfs or devtmpfs mount (process/mounts.ts; known mounts only) |
+ * | upperLayer | true or false | the executable is / is not in a container's writable overlay layer (known mounts only) |
+ * | nonHostNamespace | type or list | the process is in a namespace of one of these types that is not the host's (process.namespaces) |
  */
 import { ConfigError, describeValue, joinPath } from '../config/errors.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { capabilityNumber } from '../process/capabilities.js';
 import type { EscalationMechanism } from '../process/model.js';
+import { NAMESPACE_TYPES, type NamespaceType } from '../process/namespaces.js';
 
-const MECHANISMS: readonly EscalationMechanism[] = ['setuid', 'setgid', 'file_capabilities'];
+const MECHANISMS: readonly EscalationMechanism[] = ['setuid', 'setgid', 'file_capabilities', 'ptrace', 'uid_change'];
 
 export type Action = 'keep' | 'drop';
 
@@ -64,6 +68,9 @@ const MATCH_KEYS = [
   'capability',
   'privileged',
   'fileless',
+  'tmpfs',
+  'upperLayer',
+  'nonHostNamespace',
 ] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
@@ -78,7 +85,8 @@ export type Condition =
   | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
   | { field: 'container'; any: boolean | null; prefixes: string[] }
   | { field: 'exitCode'; nonzero: boolean; codes: Set<number> }
-  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless'; value: boolean }
+  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless' | 'tmpfs' | 'upperLayer'; value: boolean }
+  | { field: 'nonHostNamespace'; types: Set<NamespaceType> }
   | { field: 'escalation'; mechanisms: Set<EscalationMechanism> }
   /** Capability numbers (capabilities.ts). */
   | { field: 'capability'; caps: number[] };
@@ -239,8 +247,20 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
     case 'escalated':
     case 'privileged':
     case 'fileless':
+    case 'tmpfs':
+    case 'upperLayer':
       if (typeof v !== 'boolean') fail(w, 'must be true or false', v);
       return { field: key, value: v };
+    case 'nonHostNamespace': {
+      const xs = list(v);
+      if (xs.length === 0) fail(w, `must list at least one of: ${NAMESPACE_TYPES.join(', ')}`, v);
+      const types = new Set<NamespaceType>();
+      xs.forEach((t, i) => {
+        if (!NAMESPACE_TYPES.includes(t as NamespaceType)) fail(w, `must be one of: ${NAMESPACE_TYPES.join(', ')}`, t, entryAt(w, v, i));
+        types.add(t as NamespaceType);
+      });
+      return { field: 'nonHostNamespace', types };
+    }
     case 'escalation': {
       const xs = list(v);
       if (xs.length === 0) fail(w, `must list at least one of: ${MECHANISMS.join(', ')}`, v);

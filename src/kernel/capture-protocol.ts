@@ -8,6 +8,7 @@
  * hundreds of times the kernel's peak rate here, so the simpler and cheaper one wins.
  */
 import type { CaptureErrorCategory } from './errors.js';
+import type { NamespaceReads } from './proc-files.js';
 import type { SubscriptionMode } from './socket.js';
 
 /** Int32 slots of the shared control array. */
@@ -42,8 +43,11 @@ export interface CaptureWorkerOptions {
    * each datagram on the main socket.
    */
   wakeup: WakeupMode;
-  /** Which events get a /proc read in the worker, and the most bytes read of one file. */
-  snapshot: { exec: boolean; fork: boolean; maxBytes: number };
+  /**
+   * Which events get a /proc read in the worker, the most bytes read of one file, and which
+   * namespace links an exec snapshot adds (default none).
+   */
+  snapshot: { exec: boolean; fork: boolean; maxBytes: number; namespaces?: NamespaceReads };
   control: SharedArrayBuffer;
 }
 

@@ -21,6 +21,8 @@ export interface Libc {
   /** setpriority(PRIO_PROCESS, tid, nice): on Linux this sets one thread's nice value. */
   setThreadNice(tid: number, nice: number): number;
   clockGettime(clock: number, ts: BigInt64Array): number;
+  /** poll(fds, n, timeout): `fds` is struct pollfd[] as Int16Array (fd as two int16 slots, events, revents). */
+  poll(fds: Int16Array, n: number, timeoutMs: number): number;
   /** The calling thread's errno after the last bound call. */
   errno(): number;
   strerror(errno: number): string;
@@ -65,6 +67,7 @@ export function libc(): Libc {
     gettid: lib.func('int gettid()'),
     setThreadNice: (tid, nice) => setpriorityFn(0, tid, nice) as number,
     clockGettime: lib.func('int clock_gettime(int, _Out_ int64_t *)'),
+    poll: lib.func('int poll(_Inout_ int16_t *, unsigned long, int)'),
     errno: () => koffi.errno(),
     strerror: (e) => strerrorFn(e) as string,
     alloc: (bytes) => {

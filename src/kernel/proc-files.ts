@@ -17,7 +17,7 @@
  *   the extra read() that only confirms end-of-file is skipped;
  * - failures are errno values, not thrown exceptions.
  */
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Which file an attachment holds. Values are part of the worker→main record format. */
@@ -30,6 +30,15 @@ export const ProcFile = {
   cgroup: 6,
   loginuid: 7,
   sessionid: 8,
+  // Namespace links (ns/<type>), read when process.executableMount or process.namespaces asks.
+  nsMnt: 9,
+  nsPid: 10,
+  nsNet: 11,
+  nsUser: 12,
+  nsUts: 13,
+  nsIpc: 14,
+  nsCgroup: 15,
+  nsTime: 16,
 } as const;
 export type ProcFileName = keyof typeof ProcFile;
 export const PROC_FILE_NAMES: readonly ProcFileName[] = Object.keys(ProcFile) as ProcFileName[];
@@ -47,6 +56,12 @@ export const ReadStatus = {
   truncated: 4,
 } as const;
 export type ReadStatusValue = (typeof ReadStatus)[keyof typeof ReadStatus];
+
+/**
+ * Which namespace links an exec snapshot reads (readlinkat through the O_PATH fd, ~1 µs each):
+ * none; the mount namespace only (to find the executable's mount, process/mounts.ts); or all.
+ */
+export type NamespaceReads = 'none' | 'mnt' | 'all';
 
 export interface Attachment {
   file: number;
@@ -119,11 +134,19 @@ export class ProcFileReader {
    */
   programReadNs = 0n;
 
-  /** `maxBytes`: the most read of any one file (cmdline beyond it is flagged truncated). */
+  /** The files of an exec snapshot, in read order (EXEC_FILES and the namespace links asked for). */
+  private readonly files: readonly ExecFile[];
+
+  /**
+   * `maxBytes`: the most read of any one file (cmdline beyond it is flagged truncated);
+   * `namespaces`: which ns links an exec snapshot adds.
+   */
   constructor(
     private readonly maxBytes: number,
     root = '/proc',
+    namespaces: NamespaceReads = 'none',
   ) {
+    this.files = execFiles(namespaces);
     this.scratch = new Uint8Array(Math.max(maxBytes, 8192) + 1);
     const r = utf8.encode(root);
     this.rootLen = r.length;
@@ -177,15 +200,16 @@ export class ProcFileReader {
   execSnapshot(pid: number, out: Attachment[]): void {
     this.setPath(pid, false);
     const dirfd = this.sys.openat(AT_FDCWD, this.path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    const files = this.files;
     if (dirfd < 0) {
       const status = statusOfErrno(this.sys.errno());
-      for (const f of EXEC_FILES) out.push({ file: f.file, status, bytes: EMPTY });
+      for (const f of files) out.push({ file: f.file, status, bytes: EMPTY });
       return;
     }
     this.programReadNs = process.hrtime.bigint();
     let i = 0;
-    for (; i < EXEC_FILES.length; i++) {
-      const f = EXEC_FILES[i] as ExecFile;
+    for (; i < files.length; i++) {
+      const f = files[i] as ExecFile;
       const a = f.link ? this.linkAt(dirfd, f.name, f.file) : this.readAt(dirfd, f.name, f.file, f.limit || this.maxBytes);
       out.push(a);
       if (i === PROGRAM_FILES - 1) this.programReadNs = process.hrtime.bigint();
@@ -193,7 +217,7 @@ export class ProcFileReader {
       // has its regular files, and exe alone can be gone then: only a regular file decides.)
       if (a.status === ReadStatus.gone && !f.link) break;
     }
-    for (i++; i < EXEC_FILES.length; i++) out.push({ file: (EXEC_FILES[i] as ExecFile).file, status: ReadStatus.gone, bytes: EMPTY });
+    for (i++; i < files.length; i++) out.push({ file: (files[i] as ExecFile).file, status: ReadStatus.gone, bytes: EMPTY });
     this.sys.close(dirfd);
   }
 }
@@ -219,8 +243,30 @@ const EXEC_FILES: readonly ExecFile[] = [
   { file: ProcFile.sessionid, name: cstr('sessionid'), link: false, limit: 32 },
 ];
 
+const NS_MNT: ExecFile = { file: ProcFile.nsMnt, name: cstr('ns/mnt'), link: true, limit: 0 };
+/** Every namespace but mnt; ns/time only where the kernel has time namespaces (5.6+, CONFIG_TIME_NS). */
+function otherNamespaces(): ExecFile[] {
+  const out: ExecFile[] = [
+    { file: ProcFile.nsPid, name: cstr('ns/pid'), link: true, limit: 0 },
+    { file: ProcFile.nsNet, name: cstr('ns/net'), link: true, limit: 0 },
+    { file: ProcFile.nsUser, name: cstr('ns/user'), link: true, limit: 0 },
+    { file: ProcFile.nsUts, name: cstr('ns/uts'), link: true, limit: 0 },
+    { file: ProcFile.nsIpc, name: cstr('ns/ipc'), link: true, limit: 0 },
+    { file: ProcFile.nsCgroup, name: cstr('ns/cgroup'), link: true, limit: 0 },
+  ];
+  if (existsSync('/proc/self/ns/time')) out.push({ file: ProcFile.nsTime, name: cstr('ns/time'), link: true, limit: 0 });
+  return out;
+}
+
+/** The exec snapshot's files for a namespace setting: the namespace links come last (read only while the process is there). */
+function execFiles(ns: NamespaceReads): readonly ExecFile[] {
+  if (ns === 'none') return EXEC_FILES;
+  if (ns === 'mnt') return [...EXEC_FILES, NS_MNT];
+  return [...EXEC_FILES, NS_MNT, ...otherNamespaces()];
+}
+
 /** The first files of EXEC_FILES, which say which program runs (cmdline, exe). */
 const PROGRAM_FILES = 2;
 
-/** The files of an exec snapshot in the order they are read (and reported). */
+/** The files of an exec snapshot in the order they are read (and reported), without namespace links. */
 export const EXEC_FILE_ORDER: readonly number[] = EXEC_FILES.map((f) => f.file);

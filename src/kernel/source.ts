@@ -22,12 +22,13 @@ import {
   zeroWorkerCounters,
 } from './capture-protocol.js';
 import { WallClock } from './clock.js';
-import { captureSection, snapshotKeys } from './config.js';
+import { captureSection, namespaceReads, snapshotKeys } from './config.js';
 import { decodeChecked, MALFORMED_REASONS, type MalformedReason, type MonotonicToWall } from './decode.js';
 import { CaptureError } from './errors.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES, type EventType, eventMask, type ProcEvent } from './events.js';
 import { BatchDecoder } from './handoff-codec.js';
 import { libc } from './libc.js';
+import type { NamespaceReads } from './proc-files.js';
 import { sendMcast } from './socket.js';
 
 /** Options of {@link ProcEventSource.start}. Every tuning value defaults to the config schema's default. */
@@ -58,7 +59,7 @@ export interface ProcEventSourceOptions {
    * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
    * set for exec, stat for process forks. Default: on, as the config schema says.
    */
-  snapshot?: { exec: boolean; fork: boolean; maxBytes: number };
+  snapshot?: { exec: boolean; fork: boolean; maxBytes: number; namespaces?: NamespaceReads };
   /** Clock conversion (default: a {@link WallClock}). */
   clock?: MonotonicToWall;
 }
@@ -233,6 +234,7 @@ export class ProcEventSource {
         exec: pd.enrich,
         fork: pd.enrich && pd.forkSnapshot,
         maxBytes: pd.maxCommandLineBytes,
+        namespaces: namespaceReads(pd),
       },
       control: control.buffer as SharedArrayBuffer,
     };

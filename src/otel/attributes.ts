@@ -11,6 +11,7 @@ import type { HrTime } from '../kernel/events.js';
 import { capabilityNames, isPrivileged } from '../process/capabilities.js';
 import { type ExecutableOrigin, executableOrigin } from '../process/executable.js';
 import type { EnrichedEvent, Escalation, ProcessInfo } from '../process/model.js';
+import type { Namespaces } from '../process/namespaces.js';
 import type { Workload } from '../process/workload.js';
 import type { ProcessBlock, SplitAttributes } from './split-attributes.js';
 
@@ -57,6 +58,33 @@ export const ATTRIBUTE_DOCS = {
     on: 'full',
     brief: 'memfd (run from memfd_create, path "/memfd:<name> (deleted)") or deleted (the file was unlinked, path ends " (deleted)").',
   },
+  'cnproc.process.executable.tmpfs': {
+    type: 'boolean',
+    on: 'full',
+    brief:
+      'The program is on a memory-backed mount (tmpfs, ramfs, devtmpfs) of its mount namespace (true only); the mount is the evidence (cnproc.process.executable.mount.*). process.executableMount (default on); cost: one readlinkat per exec on the capture thread (ns/mnt, ~2.6 µs), ~1 µs per exec on the main thread with the mount table cached (npm run bench -- security; docs/process.md).',
+  },
+  'cnproc.process.executable.upper_layer': {
+    type: 'boolean',
+    on: 'full',
+    brief:
+      "The program is in a container's writable layer (true only): its overlay mount's upperdir holds the file, so it was added or changed after the image was built (Falco's proc.is_exe_upper_layer). Evidence: cnproc.process.executable.upper_dir. Cost: one lstat per exec from an overlay mount (~2.7 µs).",
+  },
+  'cnproc.process.executable.mount.point': {
+    type: 'string',
+    on: 'full',
+    brief: "Flagged programs only: the mount point (in the process's mount namespace) of the mount the program is on.",
+  },
+  'cnproc.process.executable.mount.type': {
+    type: 'string',
+    on: 'full',
+    brief: "Flagged programs only: that mount's file system type (tmpfs, ramfs, devtmpfs, overlay).",
+  },
+  'cnproc.process.executable.upper_dir': {
+    type: 'string',
+    on: 'full',
+    brief: "upper_layer only: the overlay's upperdir (the container runtime's path on the host) that holds the program.",
+  },
   'process.command': { type: 'string', on: 'full', brief: 'argv[0].' },
   'process.command_args': { type: 'string[]', on: 'full', brief: 'argv, escaped and with secrets redacted.' },
   'process.command_line': { type: 'string', on: 'full', brief: 'argv joined by spaces, escaped and with secrets redacted.' },
@@ -95,6 +123,29 @@ export const ATTRIBUTE_DOCS = {
     type: 'boolean',
     on: 'full',
     brief: 'Privileged in its user namespace: every capability effective, or effective uid 0 with any effective capability.',
+  },
+  'cnproc.process.namespace.pid': {
+    type: 'int',
+    on: 'full',
+    brief:
+      'pid namespace inode at exec (process.namespaces, off by default). Likewise .mnt, .net, .user, .uts, .ipc, .cgroup, .time; absent when off or not read (see cnproc.process.missing). Cost: 8 readlinkat per exec on the capture thread (~25 µs per exec under load), ~4 µs per exec on the main thread (npm run bench -- security).',
+  },
+  'cnproc.process.namespace.mnt': { type: 'int', on: 'full', brief: 'Mount namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.net': { type: 'int', on: 'full', brief: 'Network namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.user': { type: 'int', on: 'full', brief: 'User namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.uts': { type: 'int', on: 'full', brief: 'UTS namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.ipc': { type: 'int', on: 'full', brief: 'IPC namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.cgroup': { type: 'int', on: 'full', brief: 'cgroup namespace inode at exec (process.namespaces).' },
+  'cnproc.process.namespace.time': {
+    type: 'int',
+    on: 'full',
+    brief: 'Time namespace inode at exec (process.namespaces; kernels with time namespaces).',
+  },
+  'cnproc.process.namespaces.non_host': {
+    type: 'string[]',
+    on: 'full',
+    brief:
+      "The types (pid, mnt, net, user, uts, ipc, cgroup, time) whose namespace is not the host's initial one; [] when every one read is the host's (process.namespaces). Absent when the host's are unknown. The host's: the kernel's fixed initial inodes (docs/process.md).",
   },
   'cnproc.process.login_user.id': { type: 'int', on: 'full', brief: 'Audit login uid; absent for processes outside any login (daemons).' },
   'cnproc.process.login_user.name': { type: 'string', on: 'full', brief: 'Audit login user name.' },
@@ -175,7 +226,12 @@ export const ATTRIBUTE_DOCS = {
     type: 'string[]',
     on: 'exec',
     brief:
-      'How: setuid / setgid (a set-id file: the effective id changed to one that is not the real id), file_capabilities (permitted capabilities gained by a non-root exec).',
+      'How: setuid / setgid (a set-id file: the effective id changed to one that is not the real id), file_capabilities (permitted capabilities gained by a non-root exec), ptrace (a tracer less privileged than the new program attached since the previous exec).',
+  },
+  'cnproc.exec.escalation.tracer.pid': {
+    type: 'int',
+    on: 'exec',
+    brief: 'ptrace mechanism: the tracer that attached since the previous exec.',
   },
   'cnproc.exec.escalation.capabilities_gained': {
     type: 'string[]',
@@ -199,6 +255,35 @@ export const ATTRIBUTE_DOCS = {
   'cnproc.ptrace.attach': { type: 'boolean', on: 'ptrace', brief: 'true: a tracer attached; false: detached.' },
   'cnproc.ptrace.tracer.pid': { type: 'int', on: 'ptrace', brief: 'Tracer process id.' },
   'cnproc.ptrace.tracer.executable.path': { type: 'string', on: 'ptrace', brief: "Tracer's executable." },
+  'cnproc.ptrace.tracer.user.id': { type: 'int', on: 'ptrace', brief: "Tracer's effective uid (attach; when known)." },
+  'cnproc.ptrace.escalated': {
+    type: 'boolean',
+    on: 'ptrace',
+    brief:
+      'The tracer is less privileged than the process it attached to (true only): the process runs as root and the tracer does not, or holds permitted capabilities the tracer lacks. The kernel allows that only to a tracer with cap_sys_ptrace (or through a bug). Cost: no syscall.',
+  },
+  'cnproc.ptrace.escalation.capabilities_gained': {
+    type: 'string[]',
+    on: 'ptrace',
+    brief: "Escalating attach: the tracee's permitted capabilities the tracer lacks (absent when none or unknown).",
+  },
+  'cnproc.ptrace.tracer.capabilities.effective': {
+    type: 'string[]',
+    on: 'ptrace',
+    brief: "Escalating attach: the tracer's effective capabilities (how it got through, e.g. cap_sys_ptrace), when known.",
+  },
+  'cnproc.uid_change.escalated': {
+    type: 'boolean',
+    on: 'uid_change',
+    brief:
+      'The change made the effective uid 0 while none of the real, effective and saved uids was 0 before (true only): only cap_setuid allows it. Evidence: cnproc.previous.*. Known for the first id change after an exec (later, the saved uid is unknown and nothing is flagged).',
+  },
+  'cnproc.previous.saved_user.id': { type: 'int', on: 'uid_change', brief: 'Escalating uid change: the saved uid before it.' },
+  'cnproc.previous.capabilities.effective': {
+    type: 'string[]',
+    on: 'uid_change',
+    brief: 'Escalating uid change: the effective capabilities before it (e.g. cap_setuid), when known.',
+  },
   'cnproc.unknown.what': { type: 'int', on: 'unknown', brief: "The kernel's event type number this agent does not know." },
   'cnproc.unknown.raw': { type: 'string', on: 'unknown', brief: 'The 40 bytes of struct proc_event, hex.' },
   'cnproc.loss.kernel_drops': {
@@ -499,6 +584,16 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
       a['cnproc.process.executable.fileless'] = true;
       a['cnproc.process.executable.origin'] = d.origin;
     }
+    const m = p.exeMount;
+    if (m !== null) {
+      if (m.kind === 'tmpfs') a['cnproc.process.executable.tmpfs'] = true;
+      else {
+        a['cnproc.process.executable.upper_layer'] = true;
+        a['cnproc.process.executable.upper_dir'] = m.upperDir as string;
+      }
+      a['cnproc.process.executable.mount.point'] = m.mountPoint;
+      a['cnproc.process.executable.mount.type'] = m.fsType;
+    }
   }
   if (d.argv !== null) {
     a['process.command'] = d.argv[0] as string;
@@ -536,6 +631,7 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
     a['cnproc.process.privileged'] = isPrivileged(p.euid, p.capEffective);
   }
   if (d.capPermitted !== null) a['cnproc.process.capabilities.permitted'] = d.capPermitted;
+  if (p.namespaces !== null) namespaceAttributes(a, p.namespaces);
   if (p.loginUid !== null) {
     a['cnproc.process.login_user.id'] = p.loginUid;
     if (d.loginUserName !== undefined) a['cnproc.process.login_user.name'] = d.loginUserName;
@@ -638,6 +734,12 @@ function eventAttributes(a: Partial<Attrs>, x: EnrichedEvent, lean: boolean, ctx
       a['process.user.id'] = e.euid;
       put(a, 'cnproc.previous.real_user.id', prev?.ruid);
       put(a, 'cnproc.previous.user.id', prev?.euid);
+      if (x.escalation) {
+        a['cnproc.uid_change.escalated'] = true;
+        put(a, 'cnproc.previous.saved_user.id', x.escalation.previousSuid);
+        const caps = x.escalation.previousCapEffective;
+        if (caps !== null && caps !== undefined) a['cnproc.previous.capabilities.effective'] = capabilityNames(caps);
+      }
       break;
     case 'gid':
       a['cnproc.process.real_group.id'] = e.rgid;
@@ -657,6 +759,14 @@ function eventAttributes(a: Partial<Attrs>, x: EnrichedEvent, lean: boolean, ctx
       if (e.attach) {
         a['cnproc.ptrace.tracer.pid'] = e.tracerTgid;
         put(a, 'cnproc.ptrace.tracer.executable.path', x.tracer?.exe);
+        put(a, 'cnproc.ptrace.tracer.user.id', x.tracer?.euid);
+        const esc = x.escalation;
+        if (esc) {
+          a['cnproc.ptrace.escalated'] = true;
+          if (esc.gained !== 0) a['cnproc.ptrace.escalation.capabilities_gained'] = capabilityNames(esc.gained);
+          const caps = esc.tracerCapEffective;
+          if (caps !== null && caps !== undefined) a['cnproc.ptrace.tracer.capabilities.effective'] = capabilityNames(caps);
+        }
       }
       break;
     case 'unknown':
@@ -677,6 +787,20 @@ function escalationAttributes(a: Partial<Attrs>, esc: Escalation): void {
   if (esc.gained !== 0) a['cnproc.exec.escalation.capabilities_gained'] = capabilityNames(esc.gained);
   if (esc.previousEuid !== null) a['cnproc.exec.escalation.previous_user.id'] = esc.previousEuid;
   if (esc.previousEgid !== null) a['cnproc.exec.escalation.previous_group.id'] = esc.previousEgid;
+  if (esc.tracerTgid !== undefined) a['cnproc.exec.escalation.tracer.pid'] = esc.tracerTgid;
+}
+
+/** process.namespaces: the inodes read and which are not the host's (only when on: not worth caching). */
+function namespaceAttributes(a: Partial<Attrs>, ns: Namespaces): void {
+  if (ns.pid !== null) a['cnproc.process.namespace.pid'] = ns.pid;
+  if (ns.mnt !== null) a['cnproc.process.namespace.mnt'] = ns.mnt;
+  if (ns.net !== null) a['cnproc.process.namespace.net'] = ns.net;
+  if (ns.user !== null) a['cnproc.process.namespace.user'] = ns.user;
+  if (ns.uts !== null) a['cnproc.process.namespace.uts'] = ns.uts;
+  if (ns.ipc !== null) a['cnproc.process.namespace.ipc'] = ns.ipc;
+  if (ns.cgroup !== null) a['cnproc.process.namespace.cgroup'] = ns.cgroup;
+  if (ns.time !== null) a['cnproc.process.namespace.time'] = ns.time;
+  if (ns.nonHost !== null) a['cnproc.process.namespaces.non_host'] = ns.nonHost as string[];
 }
 
 function put(a: Partial<Attrs>, name: AttrName, v: AnyValue | null | undefined): void {

@@ -22,6 +22,7 @@ import type { Context } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/api-logs';
 import { defaultsOf } from '../config/section.js';
 import type { EventFilter } from '../filter/filter.js';
+import { namespaceReads } from '../kernel/config.js';
 import type { HrTime, ProcEvent } from '../kernel/events.js';
 import { type CaptureStats, ProcEventSource, type ProcEventSourceOptions } from '../kernel/source.js';
 import type { MappingContext } from '../otel/attributes.js';
@@ -32,6 +33,8 @@ import { processSection } from '../process/config.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
 import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
+import { MountTables } from '../process/mounts.js';
+import { readHostNamespaces } from '../process/namespaces.js';
 import { scanProc } from '../process/seed.js';
 import { UserDb } from '../process/users.js';
 import { WorkloadResolver } from '../process/workload.js';
@@ -45,6 +48,8 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   version?: string;
   /** Read /proc for process context (default true). */
   enrich?: boolean;
+  /** Where the host's root is mounted for the agent ('' = /; process.hostRoot): overlay upperdirs are looked up under it. */
+  hostRoot?: string;
   ancestryDepth?: number;
   maxProcesses?: number;
   /** Redacts secrets from argv before it becomes an attribute (default: no redaction). */
@@ -122,10 +127,22 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const host = readHostClock();
   const users = opts.names ?? new UserDb();
   const workloads = opts.workloads ?? new WorkloadResolver();
+  const snapshot = opts.snapshot ?? {
+    exec: enrich,
+    fork: enrich && pd.forkSnapshot,
+    maxBytes: pd.maxCommandLineBytes,
+    namespaces: namespaceReads(pd),
+  };
+  const nsReads = snapshot.namespaces ?? 'none';
+  // The executable's mount needs ns/mnt of each exec; "which are the host's" needs every namespace.
+  const mounts = snapshot.exec && nsReads !== 'none' ? new MountTables({ hostRoot: opts.hostRoot ?? pd.hostRoot }) : undefined;
+  const hostNamespaces = snapshot.exec && nsReads === 'all' ? readHostNamespaces() : undefined;
   const enricher = new Enricher(host, {
     ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
     maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
     workloads,
+    ...(mounts ? { mounts } : {}),
+    ...(hostNamespaces ? { hostNamespaces } : {}),
   });
   const ctx: MappingContext = {
     userName: (uid) => users.userName(uid),
@@ -190,10 +207,9 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     opts.onEnriched?.(batch);
   };
 
-  const snapshot = opts.snapshot ?? { exec: enrich, fork: enrich && pd.forkSnapshot, maxBytes: pd.maxCommandLineBytes };
   const source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
   // After subscribing, so no process can start unseen between the scan and the first event.
-  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes));
+  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes, '/proc', nsReads, hostNamespaces ?? null));
   return {
     source,
     enricher,
@@ -207,6 +223,10 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     setRedact: (r) => {
       ctx.redact = r;
     },
-    stop: () => source.stop(),
+    stop: async () => {
+      const s = await source.stop();
+      mounts?.close();
+      return s;
+    },
   };
 }

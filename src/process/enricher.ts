@@ -5,8 +5,11 @@
 import type { ProcEvent } from '../kernel/events.js';
 import type { Attachment } from '../kernel/proc-files.js';
 import { EscalationTracker } from './escalation.js';
+import { executableOrigin } from './executable.js';
 import type { HostClock } from './identity.js';
 import { type EnrichedEvent, type Escalation, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
+import type { MountTables, MountTablesStats } from './mounts.js';
+import type { HostNamespaces } from './namespaces.js';
 import { applySnapshot } from './snapshot.js';
 import { ProcessTable } from './table.js';
 import type { WorkloadResolver } from './workload.js';
@@ -18,6 +21,10 @@ export interface EnricherOptions {
   maxProcesses: number;
   /** Names each event's container (resolved once per container); without it events carry no workload. */
   workloads?: WorkloadResolver;
+  /** Finds each exec's executable mount (needs ns/mnt in the exec snapshots); without it none is flagged. */
+  mounts?: MountTables;
+  /** The host's namespaces, to say which of a process's are not (with process.namespaces). */
+  hostNamespaces?: HostNamespaces;
 }
 
 export interface EnricherStats {
@@ -26,6 +33,8 @@ export interface EnricherStats {
   /** Exec events whose /proc read missed at least one field. */
   execIncomplete: number;
   execs: number;
+  /** Mount tables (process.executableMount): open, reads, lookups that could not say. */
+  mounts?: MountTablesStats | null;
 }
 
 export class Enricher {
@@ -45,11 +54,20 @@ export class Enricher {
   /** Seeds the table with processes that existed before the agent (see seed.ts). */
   seed(entries: Iterable<ProcessInfo>): void {
     // An entry made from an event since subscribing is newer than the scan's: keep it.
-    for (const e of entries) if (!this.table.peek(e.tgid)) this.table.set(e);
+    for (const e of entries) {
+      if (this.table.peek(e.tgid)) continue;
+      this.table.set(this.opts.mounts !== undefined && e.mntNs !== null && e.exe !== null ? this.locate({ ...e }) : e);
+    }
   }
 
   stats(): EnricherStats {
-    return { processes: this.table.size, evicted: this.table.evicted, execIncomplete: this.execIncomplete, execs: this.execs };
+    return {
+      processes: this.table.size,
+      evicted: this.table.evicted,
+      execIncomplete: this.execIncomplete,
+      execs: this.execs,
+      mounts: this.opts.mounts?.stats() ?? null,
+    };
   }
 
   /** Applies one event; `snapshot` is the /proc read the capture thread attached to it, if any. */
@@ -87,8 +105,9 @@ export class Enricher {
       }
       case 'exec': {
         const before = t.get(e.tgid);
-        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec');
+        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec', null, this.opts.hostNamespaces ?? null);
         if (!snapshot) process = { ...process, missing: ['snapshot:skipped'] };
+        else if (this.opts.mounts !== undefined && process.mntNs !== null && process.exe !== null) process = this.locate(process);
         if (process.parentEntityId === null && process.ppid !== null) {
           const parent = t.peek(process.ppid);
           if (parent) process = { ...process, parentEntityId: parent.entityId };
@@ -104,9 +123,11 @@ export class Enricher {
         // Equal to the new ids: the /proc snapshot was read after the change (setpriv switches
         // right after its exec), so what it holds is not the old value: unknown, not wrong.
         previous = before.ruid === e.ruid && before.euid === e.euid ? { ruid: null, euid: null } : { ruid: before.ruid, euid: before.euid };
-        this.escalations.onUid(before, e.ruid, e.euid);
-        // The capability sets changed with the ids in ways the event does not say (escalation.ts).
-        process = { ...before, ruid: e.ruid, euid: e.euid, capEffective: null, capPermitted: null };
+        escalation = this.escalations.onUid(before, e.ruid, e.euid);
+        // The capability sets (and the saved uid) changed with the ids in ways the event does not
+        // say (escalation.ts); an event that changes nothing (the snapshot was read after it) keeps them.
+        const same = before.ruid === e.ruid && before.euid === e.euid;
+        process = same ? before : { ...before, ruid: e.ruid, euid: e.euid, suid: null, capEffective: null, capPermitted: null };
         t.set(process);
         break;
       }
@@ -142,6 +163,7 @@ export class Enricher {
       case 'ptrace':
         process = t.get(e.tgid);
         tracer = e.tracerTgid !== 0 ? t.get(e.tracerTgid) : undefined;
+        if (e.attach) escalation = this.escalations.onPtrace(e.tgid, process, e.tracerTgid, tracer);
         break;
       case 'exit': {
         process = t.get(e.tgid);
@@ -164,6 +186,21 @@ export class Enricher {
     const workload = this.opts.workloads?.of(process) ?? null;
     // escalation on every event (null but for an escalating exec): one object shape for all of them.
     return { event: e, process, parent, ancestors: this.ancestors(ppid), previous, tracer, lifetimeNs, escalation, workload };
+  }
+
+  /**
+   * The executable's mount for a new exec entry (not yet in the table, so it may be completed in
+   * place): flagged, or the reason it is unknown in `missing`.
+   */
+  private locate(p: ProcessInfo): ProcessInfo {
+    const exe = p.exe as string;
+    if (executableOrigin(exe) !== null) return p; // memfd or deleted: on no mount (flagged fileless)
+    const r = (this.opts.mounts as MountTables).locate(p.tgid, p.ppid, p.mntNs as number, exe, performance.now());
+    if (r === null) return p;
+    const m = p as { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] };
+    if (typeof r === 'string') m.missing = [...p.missing, `exe_mount:${r}`];
+    else m.exeMount = r;
+    return p;
   }
 
   /** Executables of ppid, its parent, ... up to the configured depth (stops at unknown or pid 0). */

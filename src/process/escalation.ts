@@ -10,6 +10,19 @@
  *   non-root (setcap on the file, or ambient capabilities handed over). Gains of a setuid-root exec
  *   are that exec's, not a file capability's; a process that stays root regains what it dropped
  *   at every exec, which is not an escalation either.
+ * - ptrace: a tracer attached to the process since its previous exec (PROC_EVENT_PTRACE) and is
+ *   less privileged than the program the exec started: that tracer controls privileges it does not
+ *   hold. "Less privileged" (lessPrivileged): the process runs as root (euid 0) and the tracer does
+ *   not, or the process holds permitted capabilities the tracer lacks. The kernel lets a tracer
+ *   through its own checks only with CAP_SYS_PTRACE (or a kernel bug): both are what an auditor
+ *   wants to see. The attach itself is flagged the same way when the process was already more
+ *   privileged than its tracer (onPtrace).
+ * - uid_change: a uid event (setuid family, no exec) made the effective uid 0 while none of the
+ *   real, effective and saved uids was 0 before: only CAP_SETUID allows it (a file capability, a
+ *   leftover of a keep-caps switch, or an exploit). Regaining root from a saved or real uid 0
+ *   (seteuid(0) by a daemon that dropped temporarily) is not. The ids before are those of the last
+ *   exec's /proc read; after a first id change the saved uid is unknown (uid events do not carry
+ *   it), and an unknown id never flags.
  */
 import { gainedCapabilities } from './capabilities.js';
 import type { Escalation, EscalationMechanism, ProcessInfo } from './model.js';
@@ -34,19 +47,46 @@ interface Baseline {
  * Memory: one small entry per process between a seteuid-style change and its next exec or exit;
  * cleared whole at `limit` entries (a lost baseline only hides an escalation, never invents one).
  */
+/** A tracer as it was when it attached. */
+interface Tracer {
+  tgid: number;
+  euid: number | null;
+  capPermitted: number | null;
+  capEffective: number | null;
+}
+
 export class EscalationTracker {
   private readonly baselines = new Map<number, Baseline>();
+  /** Tracee → the last tracer that attached since its last exec (bounded as baselines). */
+  private readonly tracers = new Map<number, Tracer>();
 
   constructor(private readonly limit: number) {}
 
-  /** A uid event; `before` is the entry before it. */
-  onUid(before: ProcessInfo, ruid: number, euid: number): void {
+  /** A uid event; `before` is the entry before it. Returns its escalation (uid_change), if any. */
+  onUid(before: ProcessInfo, ruid: number, euid: number): Escalation | null {
     if (before.ruid !== ruid) this.baselines.delete(before.tgid);
     else if (before.euid !== euid) {
       const b = this.baseline(before);
       b.euid = before.euid;
       b.capPermitted = before.capPermitted;
     }
+    return uidEscalationOf(before, euid);
+  }
+
+  /**
+   * A ptrace attach of `tracee` by `tracer` (table entries; undefined when unknown). Remembers the
+   * tracer for the tracee's next exec and returns the attach's own escalation, if any.
+   */
+  onPtrace(traceeTgid: number, tracee: ProcessInfo | undefined, tracerTgid: number, tracer: ProcessInfo | undefined): Escalation | null {
+    if (this.tracers.size >= this.limit) this.tracers.clear();
+    const t: Tracer = {
+      tgid: tracerTgid,
+      euid: tracer?.euid ?? null,
+      capPermitted: tracer?.capPermitted ?? null,
+      capEffective: tracer?.capEffective ?? null,
+    };
+    this.tracers.set(traceeTgid, t);
+    return tracee === undefined ? null : ptraceEscalationOf(t, tracee);
   }
 
   /** A gid event; `before` is the entry before it. */
@@ -64,21 +104,67 @@ export class EscalationTracker {
     return b;
   }
 
-  /** An exec: its escalation against the baseline (or the entry before it). */
+  /** An exec: its escalation against the baseline (or the entry before it), and by a tracer attached since the last exec. */
   atExec(before: ProcessInfo | undefined, after: ProcessInfo): Escalation | null {
     const b = this.baselines.get(after.tgid);
-    if (b === undefined) return escalationOf(before, after);
-    this.baselines.delete(after.tgid);
-    return escalationOf({ ...(before ?? after), euid: b.euid, egid: b.egid, capPermitted: b.capPermitted }, after);
+    let esc: Escalation | null;
+    if (b === undefined) esc = escalationOf(before, after);
+    else {
+      this.baselines.delete(after.tgid);
+      esc = escalationOf({ ...(before ?? after), euid: b.euid, egid: b.egid, capPermitted: b.capPermitted }, after);
+    }
+    // Rare (a process that was traced): the common exec pays one failed map lookup.
+    if (this.tracers.size === 0) return esc;
+    const t = this.tracers.get(after.tgid);
+    if (t === undefined) return esc;
+    this.tracers.delete(after.tgid);
+    const p = ptraceEscalationOf(t, after);
+    if (p === null) return esc;
+    if (esc === null) return { ...p, previousEuid: before?.euid ?? null, previousEgid: before?.egid ?? null };
+    return { ...esc, mechanisms: [...esc.mechanisms, 'ptrace'], tracerTgid: t.tgid, tracerCapEffective: t.capEffective };
   }
 
   onExit(tgid: number): void {
     this.baselines.delete(tgid);
+    this.tracers.delete(tgid);
   }
 
   get size(): number {
     return this.baselines.size;
   }
+}
+
+/**
+ * The tracee's privileges its tracer lacks: root (euid 0) held by the tracee alone, or permitted
+ * capabilities the tracer's permitted set lacks (mask). Unknown values never count.
+ */
+function ptraceEscalationOf(t: Tracer, tracee: ProcessInfo): Escalation | null {
+  const uid = tracee.euid === 0 && t.euid !== null && t.euid !== 0;
+  const gained = tracee.capPermitted !== null && t.capPermitted !== null ? gainedCapabilities(t.capPermitted, tracee.capPermitted) : 0;
+  if (!uid && gained === 0) return null;
+  return {
+    mechanisms: ['ptrace'],
+    gained,
+    previousEuid: t.euid,
+    previousEgid: null,
+    tracerTgid: t.tgid,
+    tracerCapEffective: t.capEffective,
+  };
+}
+
+/** A uid change to root from no root id (see the module comment), or null. */
+function uidEscalationOf(before: ProcessInfo, euid: number): Escalation | null {
+  if (euid !== 0) return null;
+  const { ruid, euid: e, suid } = before;
+  if (ruid === null || e === null || suid === null || ruid === 0 || e === 0 || suid === 0) return null;
+  return {
+    mechanisms: ['uid_change'],
+    gained: 0,
+    previousEuid: e,
+    previousEgid: before.egid,
+    previousSuid: suid,
+    previousCapEffective: before.capEffective,
+  };
 }
 
 /** The escalation of an exec, or null when it raised nothing (or the ids before it are unknown). */

@@ -3,6 +3,8 @@
  * setuid, comm) replaces the entry, so an event that holds an entry keeps what was true then.
  */
 import type { HrTime, ProcEvent } from '../kernel/events.js';
+import type { ExecutableMount } from './mounts.js';
+import type { Namespaces } from './namespaces.js';
 import type { Workload } from './workload.js';
 
 export interface ProcessInfo {
@@ -44,6 +46,12 @@ export interface ProcessInfo {
   readonly containerRuntime: string | null;
   readonly podUid: string | null;
   readonly systemdUnit: string | null;
+  /** Mount namespace inode (ns/mnt at exec; process.executableMount or process.namespaces). */
+  readonly mntNs: number | null;
+  /** Every namespace at exec (process.namespaces); null when off or not read. */
+  readonly namespaces: Namespaces | null;
+  /** The executable's mount when it is flagged (tmpfs, a container's writable layer: mounts.ts); else null. */
+  readonly exeMount: ExecutableMount | null;
   /** Fields the last /proc read could not get (the process was gone or access was denied). */
   readonly missing: readonly string[];
   /** How this entry was learned: the start-up scan, a fork, an exec, or an event for an unknown pid. */
@@ -60,16 +68,28 @@ export interface PreviousValues {
   sid?: number | null;
 }
 
-/** How an exec raised privileges (computed by escalation.ts). */
-export type EscalationMechanism = 'setuid' | 'setgid' | 'file_capabilities';
+/**
+ * How privileges were raised (computed by escalation.ts): on an exec, setuid / setgid /
+ * file_capabilities / ptrace; on a ptrace attach, ptrace; on a uid change, uid_change.
+ */
+export type EscalationMechanism = 'setuid' | 'setgid' | 'file_capabilities' | 'ptrace' | 'uid_change';
 
 export interface Escalation {
   readonly mechanisms: readonly EscalationMechanism[];
-  /** Permitted capabilities the exec gained (a mask, see capabilities.ts); 0 when none or unknown. */
+  /**
+   * Permitted capabilities gained (a mask, see capabilities.ts); 0 when none or unknown. For a
+   * ptrace attach: the tracee's permitted capabilities its tracer lacks.
+   */
   readonly gained: number;
-  /** Effective uid and gid before the exec. */
+  /** Effective uid and gid before the exec or uid change (for a ptrace attach: the tracer's). */
   readonly previousEuid: number | null;
   readonly previousEgid: number | null;
+  /** ptrace: the (less privileged) tracer, its effective capabilities (mask, null when unknown). */
+  readonly tracerTgid?: number;
+  readonly tracerCapEffective?: number | null;
+  /** uid_change: saved uid and effective capabilities before the change (null when unknown). */
+  readonly previousSuid?: number | null;
+  readonly previousCapEffective?: number | null;
 }
 
 /** A kernel event with its process context. */
@@ -86,7 +106,7 @@ export interface EnrichedEvent {
   tracer: ProcessInfo | undefined;
   /** For exit: nanoseconds from start to exit, when the start is known. */
   lifetimeNs: number | null;
-  /** For exec: how it raised privileges (escalation.ts); null when it did not or the ids before were unknown. */
+  /** For exec, ptrace and uid: how it raised privileges (escalation.ts); null when it did not or the ids before were unknown. */
   escalation?: Escalation | null;
   /** The subject's container and its names (null on the host; absent when the enricher has no resolver). */
   workload?: Workload | null;
@@ -126,6 +146,9 @@ export function unknownProcess(tgid: number, ppid: number | null): ProcessInfo {
     containerRuntime: null,
     podUid: null,
     systemdUnit: null,
+    mntNs: null,
+    namespaces: null,
+    exeMount: null,
     missing: [],
     source: 'event',
   };

@@ -3,13 +3,20 @@
  * (executable, argv, ids, container) when their later events arrive.
  */
 import { readdirSync } from 'node:fs';
-import { type Attachment, ProcFileReader } from '../kernel/proc-files.js';
+import { type Attachment, type NamespaceReads, ProcFileReader } from '../kernel/proc-files.js';
 import type { HostClock } from './identity.js';
 import type { ProcessInfo } from './model.js';
+import type { HostNamespaces } from './namespaces.js';
 import { applySnapshot } from './snapshot.js';
 
-export function scanProc(host: HostClock, maxBytes: number, procRoot = '/proc'): ProcessInfo[] {
-  const reader = new ProcFileReader(maxBytes, procRoot);
+export function scanProc(
+  host: HostClock,
+  maxBytes: number,
+  procRoot = '/proc',
+  namespaces: NamespaceReads = 'none',
+  hostNs: HostNamespaces | null = null,
+): ProcessInfo[] {
+  const reader = new ProcFileReader(maxBytes, procRoot, namespaces);
   const out: ProcessInfo[] = [];
   let names: string[];
   try {
@@ -22,7 +29,7 @@ export function scanProc(host: HostClock, maxBytes: number, procRoot = '/proc'):
     const pid = Number(name);
     const snap: Attachment[] = [];
     reader.execSnapshot(pid, snap);
-    const info = applySnapshot(pid, snap, undefined, host, 'scan');
+    const info = applySnapshot(pid, snap, undefined, host, 'scan', null, hostNs);
     // A process that vanished during the scan has no stat: skip it rather than keep a husk.
     if (info.startTicks !== null) out.push(info);
   }

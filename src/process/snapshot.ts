@@ -10,6 +10,7 @@ import { parseStatusCapabilities } from './capabilities.js';
 import { cgroupIdentity } from './container.js';
 import { type HostClock, processEntityId, startTimeMs } from './identity.js';
 import { type ProcessInfo, UNSET_ID, unknownProcess } from './model.js';
+import { type HostNamespaces, nonHostTypes, parseNamespaceLink } from './namespaces.js';
 import { parseCgroup, parseCmdline, parseDecimal, parseStat, parseStatusIds } from './parse.js';
 
 const FILE_FIELD: Record<number, string> = {
@@ -21,6 +22,14 @@ const FILE_FIELD: Record<number, string> = {
   [ProcFile.cgroup]: 'cgroup',
   [ProcFile.loginuid]: 'login_uid',
   [ProcFile.sessionid]: 'audit_session_id',
+  [ProcFile.nsMnt]: 'ns_mnt',
+  [ProcFile.nsPid]: 'ns_pid',
+  [ProcFile.nsNet]: 'ns_net',
+  [ProcFile.nsUser]: 'ns_user',
+  [ProcFile.nsUts]: 'ns_uts',
+  [ProcFile.nsIpc]: 'ns_ipc',
+  [ProcFile.nsCgroup]: 'ns_cgroup',
+  [ProcFile.nsTime]: 'ns_time',
 };
 
 const REASON: Record<number, string> = {
@@ -29,12 +38,22 @@ const REASON: Record<number, string> = {
   [ReadStatus.failed]: 'failed',
 };
 
+/** An ns link's inode; a link that is not "type:[inode]" is named in missing. */
+function nsInode(b: Uint8Array, field: string, missing: string[]): number | null {
+  const v = parseNamespaceLink(b);
+  if (v === null) missing.push(`${field}:unreadable`);
+  return v;
+}
+
 function msToHrTime(ms: number): HrTime {
   const s = Math.floor(ms / 1000);
   return [s, Math.round((ms - s * 1000) * 1e6)];
 }
 
-/** `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start. */
+/**
+ * `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start.
+ * `hostNs`: the host's namespaces, to say which of the process's are not (when they were read).
+ */
 export function applySnapshot(
   tgid: number,
   snapshot: readonly Attachment[],
@@ -42,18 +61,35 @@ export function applySnapshot(
   host: HostClock,
   source: ProcessInfo['source'],
   forkTime: HrTime | null = null,
+  hostNs: HostNamespaces | null = null,
 ): ProcessInfo {
   const info = { ...(base ?? unknownProcess(tgid, null)) } as { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] };
   info.source = source;
+  // The namespaces the process had (inherited at fork): reused when the exec's reads find the same.
+  const had = info.namespaces;
   if (source === 'exec') {
     // exec replaces the program: what the fork inherited from the parent no longer holds.
     info.exe = null;
     info.argv = null;
     info.argvTruncated = false;
     info.comm = null;
+    // Known again only from this exec's own reads.
+    info.mntNs = null;
+    info.namespaces = null;
+    info.exeMount = null;
   }
   const missing: string[] = [];
+  // Namespace links other than mnt (process.namespaces): gathered, then one object.
+  let nsRead = false;
+  let nsPid: number | null = null;
+  let nsNet: number | null = null;
+  let nsUser: number | null = null;
+  let nsUts: number | null = null;
+  let nsIpc: number | null = null;
+  let nsCgroup: number | null = null;
+  let nsTime: number | null = null;
   for (const a of snapshot) {
+    if (a.file >= ProcFile.nsPid) nsRead = true;
     if (a.status !== ReadStatus.ok && a.status !== ReadStatus.truncated) {
       // An empty cmdline read as "ok" is a kernel thread or a zombie; an error is what we name.
       missing.push(`${FILE_FIELD[a.file] ?? a.file}:${REASON[a.status] ?? 'failed'}`);
@@ -130,6 +166,50 @@ export function applySnapshot(
         info.auditSessionId = v === null || v === UNSET_ID ? null : v;
         break;
       }
+      case ProcFile.nsMnt:
+        info.mntNs = nsInode(b, 'ns_mnt', missing);
+        break;
+      case ProcFile.nsPid:
+        nsPid = nsInode(b, 'ns_pid', missing);
+        break;
+      case ProcFile.nsNet:
+        nsNet = nsInode(b, 'ns_net', missing);
+        break;
+      case ProcFile.nsUser:
+        nsUser = nsInode(b, 'ns_user', missing);
+        break;
+      case ProcFile.nsUts:
+        nsUts = nsInode(b, 'ns_uts', missing);
+        break;
+      case ProcFile.nsIpc:
+        nsIpc = nsInode(b, 'ns_ipc', missing);
+        break;
+      case ProcFile.nsCgroup:
+        nsCgroup = nsInode(b, 'ns_cgroup', missing);
+        break;
+      case ProcFile.nsTime:
+        nsTime = nsInode(b, 'ns_time', missing);
+        break;
+    }
+  }
+  if (nsRead) {
+    if (
+      had !== null &&
+      had.pid === nsPid &&
+      had.mnt === info.mntNs &&
+      had.net === nsNet &&
+      had.user === nsUser &&
+      had.uts === nsUts &&
+      had.ipc === nsIpc &&
+      had.cgroup === nsCgroup &&
+      had.time === nsTime &&
+      (had.nonHost !== null) === (hostNs !== null)
+    ) {
+      // Nearly every exec: the parent's namespaces, one shared object (no allocation, no comparison with the host's).
+      info.namespaces = had;
+    } else {
+      const ns = { pid: nsPid, mnt: info.mntNs, net: nsNet, user: nsUser, uts: nsUts, ipc: nsIpc, cgroup: nsCgroup, time: nsTime };
+      info.namespaces = { ...ns, nonHost: hostNs !== null ? nonHostTypes(ns, hostNs) : null };
     }
   }
   info.missing = missing;

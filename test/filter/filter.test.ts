@@ -224,6 +224,52 @@ test('security conditions: escalated, escalation mechanism, capability, privileg
   assert.ok(keeps({ fileless: false }, plain));
   assert.ok(!keeps({ fileless: true }, plain));
   assert.ok(!keeps({ fileless: false }, exec({ exe: null })), 'unknown executable: neither');
+  // The executable's mount: flagged, ordinary (known), unknown (lookup failed, or not read).
+  const onTmpfs = exec({ mntNs: 7, exeMount: { kind: 'tmpfs', mountPoint: '/dev/shm', fsType: 'tmpfs', upperDir: null } });
+  const upper = exec({ mntNs: 8, exeMount: { kind: 'upper_layer', mountPoint: '/', fsType: 'overlay', upperDir: '/u' } });
+  const ordinary = exec({ mntNs: 7 });
+  const lookupFailed = exec({ mntNs: 9, missing: ['exe_mount:gone'] });
+  assert.ok(keeps({ tmpfs: true }, onTmpfs));
+  assert.ok(!keeps({ tmpfs: true }, upper));
+  assert.ok(keeps({ tmpfs: false }, upper));
+  assert.ok(keeps({ tmpfs: false }, ordinary));
+  assert.ok(keeps({ upperLayer: true }, upper));
+  assert.ok(keeps({ upperLayer: false }, ordinary));
+  for (const unknownMount of [lookupFailed, plain]) {
+    assert.ok(!keeps({ tmpfs: false }, unknownMount) && !keeps({ tmpfs: true }, unknownMount), 'unknown mount: neither');
+    assert.ok(!keeps({ upperLayer: false }, unknownMount));
+  }
+  const ns = { pid: 1, mnt: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7, time: 8 };
+  const unshared = exec({ namespaces: { ...ns, nonHost: ['net', 'uts'] } });
+  assert.ok(keeps({ nonHostNamespace: 'net' }, unshared));
+  assert.ok(keeps({ nonHostNamespace: ['pid', 'uts'] }, unshared));
+  assert.ok(!keeps({ nonHostNamespace: 'pid' }, unshared));
+  assert.ok(!keeps({ nonHostNamespace: 'net' }, plain), 'namespaces not read');
+  assert.ok(!keeps({ nonHostNamespace: 'net' }, exec({ namespaces: { ...ns, nonHost: null } })), 'host unknown');
+  // ptrace and uid_change escalations on their own records.
+  const attach = {
+    ...x({ kind: 'ptrace', tracerPid: 30, tracerTgid: 30, attach: true } as Partial<ProcEvent> & { kind: 'ptrace' }),
+    escalation: { mechanisms: ['ptrace'] as const, gained: 1, previousEuid: 65534, previousEgid: null },
+  };
+  assert.ok(keeps({ escalated: true }, attach));
+  assert.ok(keeps({ escalation: 'ptrace' }, attach));
+  assert.ok(!keeps({ escalation: 'uid_change' }, attach));
+  // docs/filter.md's build-server example: intrusions kept, the toolchain's churn dropped.
+  const server = new EventFilter(
+    [
+      { name: 'escalations', action: 'keep', match: { escalated: true } },
+      { name: 'dropped-in-programs', action: 'keep', match: { events: ['exec', 'exit'], tmpfs: true } },
+      { name: 'container-additions', action: 'keep', match: { events: ['exec', 'exit'], upperLayer: true } },
+      { name: 'toolchain', action: 'drop', match: { ancestor: ['/usr/bin/make'] } },
+    ],
+    'keep',
+    names,
+  );
+  const underMake = ['/usr/bin/make'];
+  assert.ok(server.keep({ ...onTmpfs, ancestors: underMake }));
+  assert.ok(server.keep({ ...upper, ancestors: underMake }));
+  assert.ok(server.keep({ ...setuid, ancestors: underMake }));
+  assert.ok(!server.keep({ ...ordinary, ancestors: underMake }));
   // A rule to keep every escalating exec and drop the rest of a build server.
   const f = new EventFilter(
     [

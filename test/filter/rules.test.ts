@@ -72,7 +72,7 @@ const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
   [
     'bad escalation',
     [{ action: 'keep', match: { escalation: ['setuid', 'sudo'] } }],
-    /match\.escalation\[1\]: must be one of: setuid, setgid, file_capabilities: value was "sudo"/,
+    /match\.escalation\[1\]: must be one of: setuid, setgid, file_capabilities, ptrace, uid_change: value was "sudo"/,
     [0, 'match', 'escalation', 1],
   ],
   [
@@ -82,6 +82,19 @@ const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
     [0, 'match', 'capability'],
   ],
   ['no capability', [{ action: 'keep', match: { capability: [] } }], /must name at least one capability/, [0, 'match', 'capability']],
+  ['bad tmpfs', [{ action: 'keep', match: { tmpfs: 'yes' } }], /match\.tmpfs: must be true or false/, [0, 'match', 'tmpfs']],
+  [
+    'bad upperLayer',
+    [{ action: 'keep', match: { upperLayer: 0 } }],
+    /match\.upperLayer: must be true or false/,
+    [0, 'match', 'upperLayer'],
+  ],
+  [
+    'bad nonHostNamespace',
+    [{ action: 'keep', match: { nonHostNamespace: ['net', 'network'] } }],
+    /match\.nonHostNamespace\[1\]: must be one of: pid, mnt, net, user, uts, ipc, cgroup, time: value was "network"/,
+    [0, 'match', 'nonHostNamespace', 1],
+  ],
 ];
 for (const [name, rules, re, at] of bad) {
   test(`invalid: ${name}`, () => {

@@ -15,6 +15,8 @@ import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { joinAttributes } from '../../src/otel/split-attributes.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
+import type { ExecutableMount } from '../../src/process/mounts.js';
+import type { Namespaces } from '../../src/process/namespaces.js';
 import type { Workload } from '../../src/process/workload.js';
 import { isoNanos } from '../../src/util/time.js';
 import { telemetrySnapshot } from '../helpers/stats.js';
@@ -91,7 +93,7 @@ function enriched(e: ProcEvent): EnrichedEvent {
     parent: { ...unknownProcess(7, 1), exe: '/usr/bin/bash' },
     ancestors: ['/usr/bin/bash', '/usr/sbin/sshd'],
     previous: { ruid: 1000, euid: 1000, rgid: 100, egid: 100, comm: 'old', sid: 1 },
-    tracer: { ...unknownProcess(9, 1), exe: '/usr/bin/strace' },
+    tracer: { ...unknownProcess(9, 1), exe: '/usr/bin/strace', euid: 65534 },
     lifetimeNs: 7_000_000_123,
   };
 }
@@ -155,6 +157,86 @@ test('capabilities by name on full records; an escalating exec says how, from wh
   assert.equal(unknown['cnproc.process.privileged'], undefined);
 });
 
+const TMPFS: ExecutableMount = { kind: 'tmpfs', mountPoint: '/dev/shm', fsType: 'tmpfs', upperDir: null };
+const UPPER: ExecutableMount = {
+  kind: 'upper_layer',
+  mountPoint: '/',
+  fsType: 'overlay',
+  upperDir: '/var/lib/containers/storage/overlay/ab/diff',
+};
+const NAMESPACES: Namespaces = {
+  pid: 4026531836,
+  mnt: 4026532177,
+  net: 4026532180,
+  user: 4026531837,
+  uts: 4026532178,
+  ipc: 4026531839,
+  cgroup: 4026531835,
+  time: 4026531834,
+  nonHost: ['mnt', 'net', 'uts'],
+};
+const PTRACE_EXEC = {
+  mechanisms: ['setuid', 'ptrace'] as const,
+  gained: 0x1fffeffffff,
+  previousEuid: 65534,
+  previousEgid: 65534,
+  tracerTgid: 9,
+  tracerCapEffective: 0x80000,
+};
+const PTRACE_ATTACH = {
+  mechanisms: ['ptrace'] as const,
+  gained: 0x1fffef7ffff,
+  previousEuid: 65534,
+  previousEgid: null,
+  tracerTgid: 9,
+  tracerCapEffective: 0x80000,
+};
+const UID_CHANGE = {
+  mechanisms: ['uid_change'] as const,
+  gained: 0,
+  previousEuid: 65534,
+  previousEgid: 65534,
+  previousSuid: 65534,
+  previousCapEffective: 0x80,
+};
+
+test('a program on a tmpfs or in a container’s upper layer is flagged with its mount; namespaces with the non-host types', () => {
+  const t = recordAttributes(
+    { ...enriched(events[1] as ProcEvent), process: { ...proc, exeMount: TMPFS, namespaces: NAMESPACES } },
+    'process.exec',
+    ctx,
+  );
+  assert.equal(t['cnproc.process.executable.tmpfs'], true);
+  assert.equal(t['cnproc.process.executable.upper_layer'], undefined);
+  assert.equal(t['cnproc.process.executable.mount.point'], '/dev/shm');
+  assert.equal(t['cnproc.process.executable.mount.type'], 'tmpfs');
+  assert.equal(t['cnproc.process.namespace.net'], 4026532180);
+  assert.deepEqual(t['cnproc.process.namespaces.non_host'], ['mnt', 'net', 'uts']);
+  const u = recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exeMount: UPPER } }, 'process.exec', ctx);
+  assert.equal(u['cnproc.process.executable.upper_layer'], true);
+  assert.equal(u['cnproc.process.executable.upper_dir'], UPPER.upperDir);
+  assert.equal(u['cnproc.process.executable.tmpfs'], undefined);
+  const plain = recordAttributes(enriched(events[1] as ProcEvent), 'process.exec', ctx);
+  for (const k of Object.keys(plain)) assert.ok(!k.includes('.mount.') && !k.includes('namespace'), k);
+});
+
+test('ptrace and uid-change escalations carry their evidence on their own records', () => {
+  const e = recordAttributes({ ...enriched(events[1] as ProcEvent), escalation: PTRACE_EXEC }, 'process.exec', ctx);
+  assert.deepEqual(e['cnproc.exec.escalation.mechanisms'], ['setuid', 'ptrace']);
+  assert.equal(e['cnproc.exec.escalation.tracer.pid'], 9);
+  const p = recordAttributes({ ...enriched(events[6] as ProcEvent), escalation: PTRACE_ATTACH }, 'process.ptrace', ctx);
+  assert.equal(p['cnproc.ptrace.escalated'], true);
+  assert.deepEqual(p['cnproc.ptrace.tracer.capabilities.effective'], ['cap_sys_ptrace']);
+  assert.ok((p['cnproc.ptrace.escalation.capabilities_gained'] as string[]).includes('cap_sys_admin'));
+  assert.ok(!(p['cnproc.ptrace.escalation.capabilities_gained'] as string[]).includes('cap_sys_ptrace'));
+  const quiet = recordAttributes({ ...enriched(events[6] as ProcEvent), escalation: null }, 'process.ptrace', ctx);
+  assert.equal(quiet['cnproc.ptrace.escalated'], undefined);
+  const u = recordAttributes({ ...enriched(events[3] as ProcEvent), escalation: UID_CHANGE }, 'process.uid_change', ctx);
+  assert.equal(u['cnproc.uid_change.escalated'], true);
+  assert.equal(u['cnproc.previous.saved_user.id'], 65534);
+  assert.deepEqual(u['cnproc.previous.capabilities.effective'], ['cap_setuid']);
+});
+
 test('a memfd or deleted executable is flagged fileless with its origin; a file on disk is not', () => {
   const at = (exe: string) => recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exe } }, 'process.exec', ctx);
   const m = at('/memfd:payload (deleted)');
@@ -176,6 +258,11 @@ test('every attribute emitted for every event kind is documented, with its docum
     [{ ...enriched(events[1] as ProcEvent), workload: unnamed }, libraryCtx],
     [{ ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, ctx],
     [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exe: '/memfd:x (deleted)' } }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exeMount: TMPFS, namespaces: NAMESPACES } }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exeMount: UPPER } }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), escalation: PTRACE_EXEC }, ctx],
+    [{ ...enriched(events[6] as ProcEvent), escalation: PTRACE_ATTACH }, ctx],
+    [{ ...enriched(events[3] as ProcEvent), escalation: UID_CHANGE }, ctx],
   ];
   for (const [x, c] of samples) {
     const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);

@@ -3,6 +3,10 @@
  * both encodings itself, asserting the records of a known child process.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startCli } from '../helpers/cli.js';
 import { needsRoot, run, waitFor } from '../helpers/kernel.js';
@@ -109,5 +113,41 @@ describe('collector errors', () => {
       agent.child.kill('SIGTERM');
     }
     assert.equal(await agent.exited, 0);
+  });
+});
+
+describe('security context through the agent', () => {
+  test('CNPROC_OTEL_NAMESPACES: a program on a tmpfs and one in unshare -n arrive flagged; the stop document counts mount lookups', async (t) => {
+    if (!needsRoot(t)) return;
+    const rx = await receiver();
+    const dir = mkdtempSync(join(tmpdir(), 'cnproc-e2e-tmpfs-'));
+    const agent = startCli(['--otlp-endpoint', rx.url], ['env', 'CNPROC_OTEL_NAMESPACES=true']);
+    try {
+      await waitFor('exporting line', () => /exporting to OTLP/.test(agent.stderr()), 15_000);
+      // Mounted while the agent runs: its table of the host's mounts must follow.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'cnproc-e2e', dir]);
+      copyFileSync('/usr/bin/sleep', join(dir, 'sleep'));
+      const onTmpfs = await run(join(dir, 'sleep'), ['0.2']);
+      const unshared = await run('unshare', ['-n', 'sleep', '0.1']);
+      await rx.waitFor(
+        (recs) => ofPid(recs, onTmpfs.pid, 'process.exec') !== undefined && ofPid(recs, unshared.pid, 'process.exit') !== undefined,
+        10_000,
+      );
+      const tmpfsExec = ofPid(rx.records, onTmpfs.pid, 'process.exec') as ReceivedLogRecord;
+      assert.equal(tmpfsExec.attributes['process.executable.path'], join(dir, 'sleep'));
+      assert.equal(tmpfsExec.attributes['cnproc.process.executable.tmpfs'], true);
+      assert.equal(tmpfsExec.attributes['cnproc.process.executable.mount.point'], dir);
+      assert.equal(tmpfsExec.attributes['cnproc.process.executable.mount.type'], 'tmpfs');
+      const exit = ofPid(rx.records, unshared.pid, 'process.exit') as ReceivedLogRecord;
+      assert.equal(exit.attributes['process.executable.path'], '/usr/bin/sleep');
+      assert.deepEqual(exit.attributes['cnproc.process.namespaces.non_host'], ['net']);
+      assert.equal(typeof exit.attributes['cnproc.process.namespace.net'], 'number');
+    } finally {
+      agent.child.kill('SIGTERM');
+      spawnSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(await agent.exited, 0);
+    assert.equal(typeof agent.report().process?.exeMountUnknown, 'number');
   });
 });

@@ -136,3 +136,51 @@ test('tracker: a set-id exec reported as a uid event before the exec is compared
   for (const tgid of [1, 2, 3]) small.onUid(proc({ ...nobody, tgid }), 65534, 0);
   assert.ok(small.size <= 2);
 });
+
+test('ptrace: an attach by a less privileged tracer escalates, and so does the next exec; a peer or root tracer does not', () => {
+  const tr = new EscalationTracker(100);
+  const rootFull = proc({ tgid: 20, ruid: 0, euid: 0, suid: 0, capPermitted: FULL_CAPABILITY_SET, capEffective: FULL_CAPABILITY_SET });
+  // nobody holding only cap_sys_ptrace (a file capability): the kernel lets it attach to root.
+  const ptracer = proc({ tgid: 30, ...nobody, capPermitted: 0x80000, capEffective: 0x80000 });
+  const a = tr.onPtrace(20, rootFull, 30, ptracer);
+  assert.deepEqual(a?.mechanisms, ['ptrace']);
+  assert.equal(a?.gained, FULL_CAPABILITY_SET - 0x80000, "the tracee's permitted set the tracer lacks");
+  assert.equal(a?.previousEuid, 65534);
+  assert.equal(a?.tracerTgid, 30);
+  // Root tracing root, and nobody tracing nobody: nothing gained.
+  assert.equal(tr.onPtrace(21, { ...rootFull, tgid: 21 }, 31, { ...rootFull, tgid: 31 }), null);
+  assert.equal(tr.onPtrace(22, proc({ tgid: 22, ...nobody }), 32, proc({ tgid: 32, ...nobody })), null);
+  // Root with fewer capabilities (a container's root) attaching a full root: gains the rest.
+  assert.deepEqual(tr.onPtrace(23, { ...rootFull, tgid: 23 }, 33, { ...rootFull, tgid: 33, capPermitted: 0xa80425fb })?.mechanisms, [
+    'ptrace',
+  ]);
+  // Unknown tracer: no verdict on the attach, none later.
+  assert.equal(tr.onPtrace(24, { ...rootFull, tgid: 24 }, 34, undefined), null);
+  // Traced nobody execs a setuid-root file (honoured: the tracer holds cap_sys_ptrace): setuid and ptrace.
+  const child = proc({ tgid: 40, ...nobody });
+  assert.equal(tr.onPtrace(40, child, 30, ptracer), null, 'a peer: not an escalation at the attach');
+  const esc = tr.atExec(child, proc({ tgid: 40, ...nobody, euid: 0, capPermitted: FULL_CAPABILITY_SET }));
+  assert.deepEqual(esc?.mechanisms, ['setuid', 'ptrace']);
+  assert.equal(esc?.tracerTgid, 30);
+  // Consumed by that exec: the next one is judged on its own.
+  assert.equal(tr.atExec(child, proc({ tgid: 40, ...nobody })), null);
+  // A traced root process that execs (no id change): ptrace alone.
+  assert.deepEqual(tr.atExec(rootFull, rootFull)?.mechanisms, ['ptrace']);
+  // Exit forgets the tracer.
+  tr.onPtrace(50, proc({ tgid: 50, ...nobody }), 30, ptracer);
+  tr.onExit(50);
+  assert.equal(tr.atExec(proc({ tgid: 50, ...nobody }), proc({ tgid: 50, ...nobody, euid: 0, ruid: 0, suid: 0 })), null);
+});
+
+test('uid_change: root from no root id escalates; regaining a saved or real root, or unknown ids, does not', () => {
+  const tr = new EscalationTracker(100);
+  const capSetuid = proc({ ...nobody, suid: 65534, capEffective: 0x80, capPermitted: 0x80 });
+  const esc = tr.onUid(capSetuid, 0, 0);
+  assert.deepEqual(esc?.mechanisms, ['uid_change']);
+  assert.equal(esc?.previousSuid, 65534);
+  assert.equal(esc?.previousCapEffective, 0x80);
+  assert.equal(tr.onUid(proc({ ...nobody, suid: 0 }), 65534, 0), null, 'seteuid(0) with a saved root uid');
+  assert.equal(tr.onUid(proc({ ...nobody, ruid: 0, suid: 65534 }), 0, 0), null, 'real uid root');
+  assert.equal(tr.onUid(proc({ ...nobody, suid: null }), 0, 0), null, 'saved uid unknown');
+  assert.equal(tr.onUid(proc({ ...nobody, suid: 65534 }), 65534, 1000), null, 'not to root');
+});

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProcEvent } from '../../src/kernel/events.js';
-import { type Attachment, EXEC_FILE_ORDER, ProcFile, ReadStatus } from '../../src/kernel/proc-files.js';
+import { type Attachment, EXEC_FILE_ORDER, ProcFile, ReadStatus, type ReadStatusValue } from '../../src/kernel/proc-files.js';
 import { Enricher } from '../../src/process/enricher.js';
 import { type HostClock, processEntityId } from '../../src/process/identity.js';
+import type { HostNamespaces } from '../../src/process/namespaces.js';
 
 const host: HostClock = { bootId: '11111111-2222-3333-4444-555555555555', bootTimeS: 1_795_000_000, ticksPerSecond: 100 };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -211,4 +212,47 @@ test('seed keeps entries learned from events since subscribing', () => {
   en.enrich(exec(70, 1), execSnap(70, 1, 70, '/new', ['new']));
   en.seed([{ ...(en.table.peek(70) as NonNullable<ReturnType<typeof en.table.peek>>), exe: '/old' }]);
   assert.equal(en.table.peek(70)?.exe, '/new');
+});
+
+test('namespace links: inodes, the non-host types, a fork-and-exec in the same namespaces shares one object; bad links are flagged', () => {
+  const hostNs: HostNamespaces = {
+    inodes: { pid: 1, mnt: 2, net: 3, user: 4, uts: 5, ipc: 6, cgroup: 7, time: 8 },
+    sources: {
+      pid: 'kernel',
+      mnt: 'kernel',
+      net: 'kernel',
+      user: 'kernel',
+      uts: 'kernel',
+      ipc: 'kernel',
+      cgroup: 'kernel',
+      time: 'kernel',
+    },
+  };
+  const links = (net: string, status: ReadStatusValue = ReadStatus.ok): Attachment[] => [
+    { file: ProcFile.nsMnt, status: ReadStatus.ok, bytes: enc('mnt:[2]') },
+    { file: ProcFile.nsPid, status: ReadStatus.ok, bytes: enc('pid:[1]') },
+    { file: ProcFile.nsNet, status, bytes: status === ReadStatus.ok ? enc(net) : new Uint8Array(0) },
+    { file: ProcFile.nsUser, status: ReadStatus.ok, bytes: enc('user:[4]') },
+    { file: ProcFile.nsUts, status: ReadStatus.ok, bytes: enc('uts:[55]') },
+    { file: ProcFile.nsIpc, status: ReadStatus.ok, bytes: enc('ipc:[6]') },
+    { file: ProcFile.nsCgroup, status: ReadStatus.ok, bytes: enc('cgroup:[7]') },
+    { file: ProcFile.nsTime, status: ReadStatus.ok, bytes: enc('time:[8]') },
+  ];
+  const en = new Enricher(host, { ancestryDepth: 4, maxProcesses: 100, hostNamespaces: hostNs });
+  const a = en.enrich(exec(80, 1), [...execSnap(80, 1, 80, '/bin/sh', ['sh']), ...links('net:[33]')]).process;
+  assert.deepEqual(a?.namespaces, { pid: 1, mnt: 2, net: 33, user: 4, uts: 55, ipc: 6, cgroup: 7, time: 8, nonHost: ['net', 'uts'] });
+  assert.equal(a?.mntNs, 2);
+  en.enrich(fork(81, 80, 2), [stat(81, 'sh', 80, 81)]);
+  const b = en.enrich(exec(81, 3), [...execSnap(81, 80, 81, '/bin/true', ['true']), ...links('net:[33]')]).process;
+  assert.equal(b?.namespaces, a?.namespaces, 'the same namespaces: the same object');
+  const c = en.enrich(exec(81, 4), [...execSnap(81, 80, 81, '/bin/true', ['true']), ...links('net:[3]')]).process;
+  assert.deepEqual(c?.namespaces?.nonHost, ['uts']);
+  const bad = en.enrich(exec(82, 5), [...execSnap(82, 1, 82, '/bin/x', ['x']), ...links('garbage')]).process;
+  assert.equal(bad?.namespaces?.net, null);
+  assert.ok(bad?.missing.includes('ns_net:unreadable'));
+  const gone = en.enrich(exec(83, 6), [...execSnap(83, 1, 83, '/bin/x', ['x']), ...links('', ReadStatus.gone)]).process;
+  assert.ok(gone?.missing.includes('ns_net:gone'));
+  assert.deepEqual(gone?.namespaces?.nonHost, ['uts'], 'the unknown one is not claimed either way');
+  // Without the ns links (process.namespaces off): nothing, not an empty set.
+  assert.equal(en.enrich(exec(84, 7), execSnap(84, 1, 84, '/bin/x', ['x'])).process?.namespaces, null);
 });
