@@ -223,6 +223,11 @@ async function startPipeline(
     enrich: config.process.enrich,
     ancestryDepth: config.process.ancestryDepth,
     maxProcesses: config.process.maxProcesses,
+    hashExecutables: config.process.hashExecutables && {
+      maxFileBytes: config.process.hashMaxFileBytes,
+      cacheEntries: config.process.hashCacheEntries,
+      timeoutMs: config.process.hashTimeoutMs,
+    },
     traceContext: w.traces?.traceContext,
     snapshot: {
       exec: config.process.enrich,

@@ -9,6 +9,7 @@ import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
+import { HASH_SKIP_REASONS } from '../process/executable-hash.js';
 import { LOSS_CAUSES, lossTotals, malformedTotal, type TelemetrySnapshot } from '../telemetry/snapshot.js';
 
 function mib(bytes: number): string {
@@ -158,6 +159,14 @@ export function stopReport(r: StopReportInput): string[] {
       `process table: ${es.processes} live, ${es.evicted} evicted; ${es.execs} execs, ${es.execIncomplete} with fields missing (flagged), ` +
         `${c.execSuperseded.flagged} read after a later exec (flagged), ${c.execSuperseded.unflagged} found too late to flag`,
     );
+    const h = es.hash;
+    if (h) {
+      const skipped = HASH_SKIP_REASONS.filter((k) => h.skipped[k] > 0).map((k) => `${k}=${h.skipped[k]}`);
+      lines.push(
+        `executable hashes: ${h.hashed} files hashed (${(h.bytes / 1_048_576).toFixed(1)} MiB, ${(h.cpuUs / 1000).toFixed(0)} ms CPU), ` +
+          `skipped: ${skipped.length > 0 ? skipped.join(' ') : 'none'}; ${h.execsWithHash} exec records with the hash, ${h.execsLate} without it yet (late)`,
+      );
+    }
     const ws = f.workloads;
     if (ws) {
       lines.push(

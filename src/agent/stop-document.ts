@@ -25,7 +25,15 @@ export interface StopDocument {
   exporters: Array<{ name: string; exported: number; dropped: Record<string, number>; notSent: number }>;
   pressure: { level: number; transitions: number };
   /** The process table; null when process.enrich is off. */
-  process: { live: number; evicted: number; execs: number; execIncomplete: number; execSuperseded: number } | null;
+  process: {
+    live: number;
+    evicted: number;
+    execs: number;
+    execIncomplete: number;
+    execSuperseded: number;
+    /** Executable hashing (process.hashExecutables); null when off. */
+    hash: { hashed: number; bytes: number; execsWithHash: number; execsLate: number; skipped: Record<string, number> } | null;
+  } | null;
   /** Filter rule hits; null without rules. */
   filter: { kept: number; dropped: number; rules: Array<{ name: string; action: string; hits: number }>; defaultHits: number } | null;
 }
@@ -55,6 +63,15 @@ export function stopDocument(r: StopReportInput, now = new Date()): StopDocument
           execs: f.process.execs,
           execIncomplete: f.process.execIncomplete,
           execSuperseded: f.capture.execSuperseded.flagged + f.capture.execSuperseded.unflagged,
+          hash: f.process.hash
+            ? {
+                hashed: f.process.hash.hashed,
+                bytes: f.process.hash.bytes,
+                execsWithHash: f.process.hash.execsWithHash,
+                execsLate: f.process.hash.execsLate,
+                skipped: { ...f.process.hash.skipped },
+              }
+            : null,
         }
       : null,
     filter: fs

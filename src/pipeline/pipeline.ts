@@ -29,6 +29,7 @@ import { SCOPE_NAME, toLogRecord } from '../otel/record.js';
 import { PASS, type PressureStage } from '../pressure/pressure.js';
 import { processSection } from '../process/config.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
+import { ExecutableHasher, type HashOptions } from '../process/executable-hash.js';
 import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { scanProc } from '../process/seed.js';
@@ -46,6 +47,11 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   enrich?: boolean;
   ancestryDepth?: number;
   maxProcesses?: number;
+  /**
+   * SHA-256 of exec'd program files on a thread of its own (default: the process section's
+   * hashExecutables and hash* limits); false: none.
+   */
+  hashExecutables?: boolean | HashOptions;
   /** Redacts secrets from argv before it becomes an attribute (default: no redaction). */
   redact?: MappingContext['redact'];
   /** User and group names (default: a UserDb reading /etc/passwd and /etc/group). */
@@ -121,10 +127,18 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const host = readHostClock();
   const users = opts.names ?? new UserDb();
   const workloads = opts.workloads ?? new WorkloadResolver();
+  const hash = opts.hashExecutables ?? pd.hashExecutables;
+  const hasher =
+    enrich && hash !== false
+      ? new ExecutableHasher(
+          hash === true ? { maxFileBytes: pd.hashMaxFileBytes, cacheEntries: pd.hashCacheEntries, timeoutMs: pd.hashTimeoutMs } : hash,
+        )
+      : null;
   const enricher = new Enricher(host, {
     ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
     maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
     workloads,
+    hasher,
   });
   const ctx: MappingContext = {
     userName: (uid) => users.userName(uid),
@@ -187,7 +201,13 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   };
 
   const snapshot = opts.snapshot ?? { exec: enrich, fork: enrich && pd.forkSnapshot, maxBytes: pd.maxCommandLineBytes };
-  const source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
+  let source: ProcEventSource;
+  try {
+    source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
+  } catch (err) {
+    await hasher?.close();
+    throw err;
+  }
   // After subscribing, so no process can start unseen between the scan and the first event.
   if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes));
   return {
@@ -203,6 +223,10 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     setRedact: (r) => {
       ctx.redact = r;
     },
-    stop: () => source.stop(),
+    stop: async () => {
+      const stats = await source.stop();
+      await hasher?.close();
+      return stats;
+    },
   };
 }

@@ -5,6 +5,7 @@
 import type { ProcEvent } from '../kernel/events.js';
 import type { Attachment } from '../kernel/proc-files.js';
 import { EscalationTracker } from './escalation.js';
+import type { ExecutableHasher, HashStats } from './executable-hash.js';
 import type { HostClock } from './identity.js';
 import { type EnrichedEvent, type Escalation, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
 import { applySnapshot } from './snapshot.js';
@@ -18,6 +19,8 @@ export interface EnricherOptions {
   maxProcesses: number;
   /** Names each event's container (resolved once per container); without it events carry no workload. */
   workloads?: WorkloadResolver;
+  /** Hashes each exec's program file (SHA-256, off the event loop); without it files are described, not hashed. */
+  hasher?: ExecutableHasher | null;
 }
 
 export interface EnricherStats {
@@ -26,6 +29,8 @@ export interface EnricherStats {
   /** Exec events whose /proc read missed at least one field. */
   execIncomplete: number;
   execs: number;
+  /** Executable hashing; null when off. */
+  hash: HashStats | null;
 }
 
 export class Enricher {
@@ -49,7 +54,13 @@ export class Enricher {
   }
 
   stats(): EnricherStats {
-    return { processes: this.table.size, evicted: this.table.evicted, execIncomplete: this.execIncomplete, execs: this.execs };
+    return {
+      processes: this.table.size,
+      evicted: this.table.evicted,
+      execIncomplete: this.execIncomplete,
+      execs: this.execs,
+      hash: this.opts.hasher?.stats() ?? null,
+    };
   }
 
   /** Applies one event; `snapshot` is the /proc read the capture thread attached to it, if any. */
@@ -87,7 +98,7 @@ export class Enricher {
       }
       case 'exec': {
         const before = t.get(e.tgid);
-        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec');
+        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec', null, this.opts.hasher ?? null);
         if (!snapshot) process = { ...process, missing: ['snapshot:skipped'] };
         if (process.parentEntityId === null && process.ppid !== null) {
           const parent = t.peek(process.ppid);

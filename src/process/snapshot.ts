@@ -4,10 +4,12 @@
  * "cmdline: gone" instead of silently lacking it.
  */
 import type { HrTime } from '../kernel/events.js';
+import { decodeExeFile } from '../kernel/exe-file.js';
 import { type Attachment, ProcFile, ReadStatus } from '../kernel/proc-files.js';
 import { escapeBytes } from '../util/escape.js';
 import { parseStatusCapabilities } from './capabilities.js';
 import { cgroupIdentity } from './container.js';
+import { type ExecutableHasher, unhashedFile } from './executable-hash.js';
 import { type HostClock, processEntityId, startTimeMs } from './identity.js';
 import { type ProcessInfo, UNSET_ID, unknownProcess } from './model.js';
 import { parseCgroup, parseCmdline, parseDecimal, parseStat, parseStatusIds } from './parse.js';
@@ -21,6 +23,7 @@ const FILE_FIELD: Record<number, string> = {
   [ProcFile.cgroup]: 'cgroup',
   [ProcFile.loginuid]: 'login_uid',
   [ProcFile.sessionid]: 'audit_session_id',
+  [ProcFile.exeFile]: 'executable_file',
 };
 
 const REASON: Record<number, string> = {
@@ -34,7 +37,11 @@ function msToHrTime(ms: number): HrTime {
   return [s, Math.round((ms - s * 1000) * 1e6)];
 }
 
-/** `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start. */
+/**
+ * `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start.
+ * `hasher`: gives an exec's program file its shared object (hash known or queued); without it the
+ * file is described but never hashed.
+ */
 export function applySnapshot(
   tgid: number,
   snapshot: readonly Attachment[],
@@ -42,18 +49,23 @@ export function applySnapshot(
   host: HostClock,
   source: ProcessInfo['source'],
   forkTime: HrTime | null = null,
+  hasher: ExecutableHasher | null = null,
 ): ProcessInfo {
   const info = { ...(base ?? unknownProcess(tgid, null)) } as { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] };
   info.source = source;
   if (source === 'exec') {
     // exec replaces the program: what the fork inherited from the parent no longer holds.
     info.exe = null;
+    info.exeFile = null;
     info.argv = null;
     info.argvTruncated = false;
     info.comm = null;
   }
   const missing: string[] = [];
-  for (const a of snapshot) {
+  /** Index of the program file's attachment: decoded after the loop, once the exe path is known. */
+  let fileAt = -1;
+  for (let i = 0; i < snapshot.length; i++) {
+    const a = snapshot[i] as Attachment;
     if (a.status !== ReadStatus.ok && a.status !== ReadStatus.truncated) {
       // An empty cmdline read as "ok" is a kernel thread or a zombie; an error is what we name.
       missing.push(`${FILE_FIELD[a.file] ?? a.file}:${REASON[a.status] ?? 'failed'}`);
@@ -107,6 +119,9 @@ export function applySnapshot(
       case ProcFile.exe:
         info.exe = escapeBytes(b);
         break;
+      case ProcFile.exeFile:
+        fileAt = i;
+        break;
       case ProcFile.cwd:
         info.cwd = escapeBytes(b);
         break;
@@ -131,6 +146,11 @@ export function applySnapshot(
         break;
       }
     }
+  }
+  if (fileAt >= 0) {
+    const facts = decodeExeFile((snapshot[fileAt] as Attachment).bytes);
+    if (facts === null) missing.push('executable_file:unreadable');
+    else info.exeFile = hasher !== null && source === 'exec' ? hasher.atExec(facts, tgid, info.exe) : unhashedFile(facts);
   }
   info.missing = missing;
   return info;

@@ -6,6 +6,7 @@ import type { ProcEvent } from '../../src/kernel/events.js';
 import { ATTRIBUTE_DOCS, isLeanRecord, isoTime, type MappingContext, recordAttributes } from '../../src/otel/attributes.js';
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
+import type { ExecutableFile } from '../../src/process/executable-hash.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import type { Workload } from '../../src/process/workload.js';
 import { isoNanos } from '../../src/util/time.js';
@@ -156,6 +157,62 @@ test('a memfd or deleted executable is flagged fileless with its origin; a file 
   assert.equal(at('/usr/bin/curl')['cnproc.process.executable.fileless'], undefined);
 });
 
+/** A setuid-root program file as the capture thread describes it. */
+const FILE: ExecutableFile = {
+  dev: 2049,
+  devMajor: 8,
+  devMinor: 1,
+  ino: 2n ** 60n + 7n,
+  size: 55_680,
+  mode: 0o104755,
+  uid: 0,
+  gid: 0,
+  nlink: 1,
+  mtimeNs: 1_700_000_000_123_456_789n,
+  ctimeNs: 1_700_000_001_000_000_000n,
+  buildId: '0a1b2c',
+  buildIdMissing: null,
+  sha256: 'ab'.repeat(32),
+  hashState: 'hashed',
+};
+
+test('the executable file: identity, owner, mode, build id and hash; why a hash or build id is missing', () => {
+  const at = (exeFile: ExecutableFile) =>
+    recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exeFile } }, 'process.exec', ctx);
+  const a = at(FILE);
+  assert.equal(a['process.executable.build_id.gnu'], '0a1b2c');
+  assert.equal(a['cnproc.process.executable.hash.sha256'], 'ab'.repeat(32));
+  assert.equal(a['cnproc.process.executable.hash.missing'], undefined);
+  assert.equal(a['cnproc.process.executable.size'], 55_680);
+  assert.equal(a['cnproc.process.executable.inode'], '1152921504606846983', 'exact beyond 2^53');
+  assert.equal(a['cnproc.process.executable.device'], '8:1');
+  assert.equal(a['cnproc.process.executable.mtime'], '2023-11-14T22:13:20.123456789Z');
+  assert.equal(a['cnproc.process.executable.mode'], '4755');
+  assert.equal(a['cnproc.process.executable.owner.id'], 0);
+  const later = at({ ...FILE, buildId: null, buildIdMissing: 'not_elf', sha256: null, hashState: 'pending' });
+  assert.equal(later['process.executable.build_id.gnu'], undefined);
+  assert.equal(later['cnproc.process.executable.build_id_missing'], 'not_elf');
+  assert.equal(later['cnproc.process.executable.hash.sha256'], undefined);
+  assert.equal(later['cnproc.process.executable.hash.missing'], 'pending');
+  // Hashing off: no hash attribute at all.
+  const off = at({ ...FILE, sha256: null, hashState: 'off' });
+  assert.equal(off['cnproc.process.executable.hash.missing'], undefined);
+  // The hash arrives after the exec record: the same process's next record carries it.
+  const shared: ExecutableFile = { ...FILE, sha256: null, hashState: 'pending' };
+  const p: ProcessInfo = { ...proc, exeFile: shared };
+  assert.equal(
+    recordAttributes({ ...enriched(events[1] as ProcEvent), process: p }, 'process.exec', ctx)['cnproc.process.executable.hash.missing'],
+    'pending',
+  );
+  shared.sha256 = 'cd'.repeat(32);
+  shared.hashState = 'hashed';
+  const exit = events.find((e) => e.kind === 'exit' && !e.isThread) as ProcEvent;
+  assert.equal(
+    recordAttributes({ ...enriched(exit), process: p }, 'process.exit', ctx)['cnproc.process.executable.hash.sha256'],
+    'cd'.repeat(32),
+  );
+});
+
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
   const samples: Array<[EnrichedEvent, MappingContext]> = [
@@ -168,6 +225,14 @@ test('every attribute emitted for every event kind is documented, with its docum
     [{ ...enriched(events[1] as ProcEvent), workload: unnamed }, libraryCtx],
     [{ ...enriched(events[1] as ProcEvent), escalation: ESCALATION }, ctx],
     [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exe: '/memfd:x (deleted)' } }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exeFile: FILE } }, ctx],
+    [
+      {
+        ...enriched(events[1] as ProcEvent),
+        process: { ...proc, exeFile: { ...FILE, buildId: null, buildIdMissing: 'none', sha256: null, hashState: 'too_large' } },
+      },
+      ctx,
+    ],
   ];
   for (const [x, c] of samples) {
     const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);
