@@ -82,6 +82,14 @@ const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
     [0, 'match', 'capability'],
   ],
   ['no capability', [{ action: 'keep', match: { capability: [] } }], /must name at least one capability/, [0, 'match', 'capability']],
+  [
+    'bad sha256',
+    [{ action: 'drop', match: { sha256: ['ab'.repeat(32), 'md5:abc'] } }],
+    /match\.sha256\[1\]: is not a SHA-256 digest \(64 hex digits\): value was "md5:abc"/,
+    [0, 'match', 'sha256', 1],
+  ],
+  ['odd build id', [{ action: 'keep', match: { buildId: 'abc' } }], /match\.buildId: is not a build id/, [0, 'match', 'buildId']],
+  ['no build id', [{ action: 'keep', match: { buildId: [] } }], /must list at least one hex value/, [0, 'match', 'buildId']],
 ];
 for (const [name, rules, re, at] of bad) {
   test(`invalid: ${name}`, () => {
