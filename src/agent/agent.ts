@@ -223,16 +223,19 @@ async function startPipeline(
     enrich: config.process.enrich,
     ancestryDepth: config.process.ancestryDepth,
     maxProcesses: config.process.maxProcesses,
-    hashExecutables: config.process.hashExecutables && {
-      maxFileBytes: config.process.hashMaxFileBytes,
-      cacheEntries: config.process.hashCacheEntries,
-      timeoutMs: config.process.hashTimeoutMs,
-    },
+    // Nothing to hash without the program file's identity.
+    hashExecutables: config.process.hashExecutables &&
+      config.process.executableFile && {
+        maxFileBytes: config.process.hashMaxFileBytes,
+        cacheEntries: config.process.hashCacheEntries,
+        timeoutMs: config.process.hashTimeoutMs,
+      },
     traceContext: w.traces?.traceContext,
     snapshot: {
       exec: config.process.enrich,
       fork: config.process.enrich && config.process.forkSnapshot,
       maxBytes: config.process.maxCommandLineBytes,
+      executableFile: config.process.executableFile,
     },
     onError,
   });

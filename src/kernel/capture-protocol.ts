@@ -43,7 +43,7 @@ export interface CaptureWorkerOptions {
    */
   wakeup: WakeupMode;
   /** Which events get a /proc read in the worker, and the most bytes read of one file. */
-  snapshot: { exec: boolean; fork: boolean; maxBytes: number };
+  snapshot: { exec: boolean; fork: boolean; maxBytes: number; executableFile?: boolean };
   control: SharedArrayBuffer;
 }
 

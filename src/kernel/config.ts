@@ -111,6 +111,7 @@ export interface SnapshotConfig {
   enrich: boolean;
   forkSnapshot: boolean;
   maxCommandLineBytes: number;
+  executableFile: boolean;
 }
 
 export const snapshotKeys: ConfigSection<SnapshotConfig>['keys'] = {
@@ -130,5 +131,11 @@ export const snapshotKeys: ConfigSection<SnapshotConfig>['keys'] = {
     doc: 'Most bytes of a command line kept; longer ones are cut and flagged truncated.',
     format: bytesFormat(256, 1_048_576),
     default: 32_768,
+  },
+  executableFile: {
+    doc: 'At each exec, describe the program file through /proc/<pid>/exe: size, inode, device, mtime, owner, mode (one statx) and its GNU build id (a read of its first page). About 6-13 us of capture-thread CPU per exec (docs/benchmarks.md). false: none of these, and no executable hashes either.',
+    format: BOOLEAN,
+    default: true,
+    env: 'CNPROC_OTEL_EXECUTABLE_FILE',
   },
 };

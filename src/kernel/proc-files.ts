@@ -120,6 +120,7 @@ const cstr = (s: string): Uint8Array => utf8.encode(`${s}\0`);
 const STAT = utf8.encode('/stat');
 const EMPTY = new Uint8Array(0);
 const EMPTY_PATH = new Uint8Array(1);
+const EXE = cstr('exe');
 
 export class ProcFileReader {
   private readonly scratch: Uint8Array;
@@ -139,11 +140,19 @@ export class ProcFileReader {
    */
   programReadNs = 0n;
 
-  /** `maxBytes`: the most read of any one file (cmdline beyond it is flagged truncated). */
+  /** The files an exec snapshot reads, in order. */
+  private readonly files: readonly ExecFile[];
+
+  /**
+   * `maxBytes`: the most read of any one file (cmdline beyond it is flagged truncated).
+   * `exeFile`: read the program file too (false only to measure its cost, bench/security.ts).
+   */
   constructor(
     private readonly maxBytes: number,
     root = '/proc',
+    exeFile = true,
   ) {
+    this.files = exeFile ? EXEC_FILES : EXEC_FILES.filter((f) => f.kind !== EXE_FILE);
     this.scratch = new Uint8Array(Math.max(maxBytes, 8192) + 1);
     const r = utf8.encode(root);
     this.rootLen = r.length;
@@ -224,6 +233,18 @@ export class ProcFileReader {
     return { file, status: ReadStatus.ok, bytes };
   }
 
+  /** The program file alone (ProcFile.exeFile), as an exec snapshot reads it: for measuring its cost (bench/security.ts). */
+  exeFileSnapshot(pid: number, out: Attachment[]): void {
+    this.setPath(pid, false);
+    const dirfd = this.sys.openat(AT_FDCWD, this.path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dirfd < 0) {
+      out.push({ file: ProcFile.exeFile, status: statusOfErrno(this.sys.errno()), bytes: EMPTY });
+      return;
+    }
+    out.push(this.exeFileAt(dirfd, EXE));
+    this.sys.close(dirfd);
+  }
+
   /** What a fork needs: the child's stat (start time for its id, ppid, comm). One open by full path. */
   forkSnapshot(pid: number, out: Attachment[]): void {
     this.setPath(pid, true);
@@ -238,13 +259,14 @@ export class ProcFileReader {
     const dirfd = this.sys.openat(AT_FDCWD, this.path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (dirfd < 0) {
       const status = statusOfErrno(this.sys.errno());
-      for (const f of EXEC_FILES) out.push({ file: f.file, status, bytes: EMPTY });
+      for (const f of this.files) out.push({ file: f.file, status, bytes: EMPTY });
       return;
     }
     this.programReadNs = process.hrtime.bigint();
     let i = 0;
-    for (; i < EXEC_FILES.length; i++) {
-      const f = EXEC_FILES[i] as ExecFile;
+    const files = this.files;
+    for (; i < files.length; i++) {
+      const f = files[i] as ExecFile;
       const a =
         f.kind === LINK
           ? this.linkAt(dirfd, f.name, f.file)
@@ -257,7 +279,7 @@ export class ProcFileReader {
       // has its regular files, and exe alone can be gone then: only a regular file decides.)
       if (a.status === ReadStatus.gone && f.kind === READ) break;
     }
-    for (i++; i < EXEC_FILES.length; i++) out.push({ file: (EXEC_FILES[i] as ExecFile).file, status: ReadStatus.gone, bytes: EMPTY });
+    for (i++; i < files.length; i++) out.push({ file: (files[i] as ExecFile).file, status: ReadStatus.gone, bytes: EMPTY });
     this.sys.close(dirfd);
   }
 }

@@ -58,7 +58,7 @@ export interface ProcEventSourceOptions {
    * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
    * set for exec, stat for process forks. Default: on, as the config schema says.
    */
-  snapshot?: { exec: boolean; fork: boolean; maxBytes: number };
+  snapshot?: { exec: boolean; fork: boolean; maxBytes: number; executableFile?: boolean };
   /** Clock conversion (default: a {@link WallClock}). */
   clock?: MonotonicToWall;
 }
@@ -233,6 +233,7 @@ export class ProcEventSource {
         exec: pd.enrich,
         fork: pd.enrich && pd.forkSnapshot,
         maxBytes: pd.maxCommandLineBytes,
+        executableFile: pd.executableFile,
       },
       control: control.buffer as SharedArrayBuffer,
     };

@@ -127,7 +127,8 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   const host = readHostClock();
   const users = opts.names ?? new UserDb();
   const workloads = opts.workloads ?? new WorkloadResolver();
-  const hash = opts.hashExecutables ?? pd.hashExecutables;
+  // Nothing to hash without the program file's identity (process.executableFile).
+  const hash = (opts.snapshot?.executableFile ?? pd.executableFile) ? (opts.hashExecutables ?? pd.hashExecutables) : false;
   const hasher =
     enrich && hash !== false
       ? new ExecutableHasher(
@@ -200,7 +201,12 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     opts.onEnriched?.(batch);
   };
 
-  const snapshot = opts.snapshot ?? { exec: enrich, fork: enrich && pd.forkSnapshot, maxBytes: pd.maxCommandLineBytes };
+  const snapshot = opts.snapshot ?? {
+    exec: enrich,
+    fork: enrich && pd.forkSnapshot,
+    maxBytes: pd.maxCommandLineBytes,
+    executableFile: pd.executableFile,
+  };
   let source: ProcEventSource;
   try {
     source = await ProcEventSource.start({ ...opts, snapshot, onEvents });

@@ -71,6 +71,14 @@ test('a live process: every file of an exec snapshot, in order, with the same by
   const notes = execFileSync('readelf', ['-n', process.execPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   assert.equal(f?.buildId ?? f?.buildIdMissing, /Build ID: ([0-9a-f]+)/.exec(notes)?.[1] ?? 'none');
 
+  // process.executableFile false: the program file is not read.
+  const plain: Attachment[] = [];
+  new ProcFileReader(32_768, '/proc', false).execSnapshot(process.pid, plain);
+  assert.deepEqual(
+    plain.map((a) => a.file),
+    EXEC_ORDER.filter((x) => x !== ProcFile.exeFile),
+  );
+
   const fork: Attachment[] = [];
   r.forkSnapshot(process.pid, fork);
   assert.equal(fork.length, 1);
