@@ -31,6 +31,7 @@ import { type ExecutableFile, ExecutableHasher } from '../src/process/executable
 import { hashJob } from '../src/process/hash-worker.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../src/process/model.js';
 import { parseStatusIds } from '../src/process/parse.js';
+import { securityStormBench } from './security-storm.js';
 
 function statusFiles(): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -62,6 +63,7 @@ function time(n: number, fn: (i: number) => unknown): { median: number; min: num
 const fmt = (t: { median: number; min: number }): string => `${t.median.toFixed(0)} ns median (min ${t.min.toFixed(0)})`;
 
 export async function securityBench(args: string[]): Promise<void> {
+  if (args[0] === 'storm') return securityStormBench();
   const n = Number(args[0] ?? 200_000);
   const files = statusFiles();
   const ids = time(n, (i) => parseStatusIds(files[i % files.length] as Uint8Array));
