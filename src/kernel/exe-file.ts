@@ -63,6 +63,68 @@ function timeNs(v: DataView, off: number): bigint {
   return v.getBigInt64(off, true) * 1_000_000_000n + BigInt(v.getUint32(off + 8, true));
 }
 
+/** The byte ranges of the attachment that make a file's identity: uid, gid, mode, ino, size; ctime; mtime; dev. */
+const KEY_RANGES: readonly (readonly [number, number])[] = [
+  [20, 48],
+  [96, 108],
+  [112, 124],
+  [136, 144],
+];
+
+/** Code units of a key, reused (30: the ranges' 60 bytes). */
+const KEY_UNITS = new Uint16Array(30);
+
+/**
+ * The identity key of the file an attachment describes, straight from its bytes (no decoding: a
+ * known file costs this and one Map lookup per exec): device, inode, size, mtime and ctime (a
+ * replaced or modified file gets another key), and owner and mode (whose changes move ctime anyway).
+ * null when the attachment is too short.
+ */
+export function exeFileKey(b: Uint8Array): string | null {
+  if (b.length < EXE_FILE_HEAD) return null;
+  let j = 0;
+  for (let r = 0; r < KEY_RANGES.length; r++) {
+    const [from, to] = KEY_RANGES[r] as readonly [number, number];
+    for (let i = from; i < to; i += 2) KEY_UNITS[j++] = (b[i] as number) | ((b[i + 1] as number) << 8);
+  }
+  // One flat string from the code units (a concatenation per unit would make a rope the Map lookup must flatten).
+  return String.fromCharCode.apply(null, KEY_UNITS as unknown as number[]);
+}
+
+/**
+ * The attachment for `f` as the capture thread writes it (the fields decodeExeFile reads; the
+ * build id's status from buildIdMissing). For tests and benchmarks, which describe files by stat.
+ */
+export function encodeExeFile(f: ExeFileFacts): Uint8Array {
+  const id = f.buildId ?? '';
+  const b = new Uint8Array(EXE_FILE_HEAD + id.length / 2);
+  const v = new DataView(b.buffer);
+  v.setUint32(16, f.nlink, true);
+  v.setUint32(20, f.uid, true);
+  v.setUint32(24, f.gid, true);
+  v.setUint16(28, f.mode, true);
+  v.setBigUint64(32, f.ino, true);
+  v.setBigUint64(40, BigInt(f.size), true);
+  v.setBigInt64(96, f.ctimeNs / 1_000_000_000n, true);
+  v.setUint32(104, Number(f.ctimeNs % 1_000_000_000n), true);
+  v.setBigInt64(112, f.mtimeNs / 1_000_000_000n, true);
+  v.setUint32(120, Number(f.mtimeNs % 1_000_000_000n), true);
+  v.setUint32(136, f.devMajor, true);
+  v.setUint32(140, f.devMinor, true);
+  const status = Object.entries(NO_BUILD_ID).find(([, name]) => name === f.buildIdMissing)?.[0];
+  b[EXE_FILE_STATX] = f.buildId !== null ? ExeBuildId.found : Number(status ?? ExeBuildId.malformed);
+  b[EXE_FILE_STATX + 1] = id.length / 2;
+  for (let i = 0; i < id.length / 2; i++) b[EXE_FILE_HEAD + i] = Number.parseInt(id.slice(2 * i, 2 * i + 2), 16);
+  return b;
+}
+
+/** Major and minor of a device number as glibc's makedev encodes them (node:fs stat's dev). */
+export function majorMinor(dev: number): [number, number] {
+  const hi = Math.floor(dev / 2 ** 32);
+  const lo = dev >>> 0;
+  return [(((lo >>> 8) & 0xfff) | (hi & ~0xfff)) >>> 0, ((lo & 0xff) | (((lo >>> 12) | (hi << 20)) & ~0xff)) >>> 0];
+}
+
 /** Decodes the attachment; null when it is too short to be one (never from the capture thread). */
 export function decodeExeFile(b: Uint8Array): ExeFileFacts | null {
   if (b.length < EXE_FILE_HEAD) return null;

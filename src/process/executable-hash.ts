@@ -13,7 +13,7 @@
  * (a stuck read is abandoned and the thread replaced). Every file not hashed is counted by reason.
  */
 import { Worker } from 'node:worker_threads';
-import type { ExeFileFacts } from '../kernel/exe-file.js';
+import { decodeExeFile, type ExeFileFacts, exeFileKey } from '../kernel/exe-file.js';
 import type { HashAnswer, HashJob, HashOutcome } from './hash-worker.js';
 
 /** Why an executable has no hash (yet). */
@@ -73,11 +73,6 @@ export interface HashStats {
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 
-/** The identity key of a file: a replaced or modified file gets a new one. */
-export function identityKey(f: ExeFileFacts): string {
-  return `${f.dev}:${f.ino}:${f.size}:${f.mtimeNs}:${f.ctimeNs}`;
-}
-
 /** An ExecutableFile that nobody hashes (hashing off): its own object, hashState 'off'. */
 export function unhashedFile(f: ExeFileFacts): ExecutableFile {
   return { ...f, sha256: null, hashState: 'off' };
@@ -124,11 +119,14 @@ export class ExecutableHasher {
   }
 
   /**
-   * The shared object for the file an exec of `pid` runs (`facts` read at that exec), hashed when
-   * the cache knows it, else queued: the caller's record goes out without waiting.
+   * The shared object for the file an exec of `pid` runs (`bytes`: the exe-file attachment read at
+   * that exec, kernel/exe-file.ts), hashed when the cache knows it, else queued: the caller's record
+   * goes out without waiting. A known file costs its key and one lookup, no decoding. null when the
+   * attachment is not one.
    */
-  atExec(facts: ExeFileFacts, pid: number, exe: string | null): ExecutableFile {
-    const key = identityKey(facts);
+  atExec(bytes: Uint8Array, pid: number, exe: string | null): ExecutableFile | null {
+    const key = exeFileKey(bytes);
+    if (key === null) return null;
     const known = this.cache.get(key);
     if (known !== undefined) {
       // Most recently used last: Map keeps insertion order.
@@ -145,6 +143,8 @@ export class ExecutableHasher {
       }
       return known;
     }
+    const facts = decodeExeFile(bytes);
+    if (facts === null) return null;
     const file: ExecutableFile = { ...facts, sha256: null, hashState: 'pending' };
     this.remember(key, file);
     if ((facts.mode & S_IFMT) !== S_IFREG) this.settle(file, 'not_regular');

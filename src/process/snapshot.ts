@@ -148,9 +148,13 @@ export function applySnapshot(
     }
   }
   if (fileAt >= 0) {
-    const facts = decodeExeFile((snapshot[fileAt] as Attachment).bytes);
-    if (facts === null) missing.push('executable_file:unreadable');
-    else info.exeFile = hasher !== null && source === 'exec' ? hasher.atExec(facts, tgid, info.exe) : unhashedFile(facts);
+    const bytes = (snapshot[fileAt] as Attachment).bytes;
+    if (hasher !== null && source === 'exec') info.exeFile = hasher.atExec(bytes, tgid, info.exe);
+    else {
+      const facts = decodeExeFile(bytes);
+      info.exeFile = facts === null ? null : unhashedFile(facts);
+    }
+    if (info.exeFile === null) missing.push('executable_file:unreadable');
   }
   info.missing = missing;
   return info;

@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BuildIdResult, BuildIdStatus, hexOf, parseElfBuildId, parseNoteSegment } from '../../src/kernel/elf-notes.js';
-import { decodeExeFile, EXE_FILE_HEAD, EXE_FILE_STATX, ExeBuildId, makedev } from '../../src/kernel/exe-file.js';
+import {
+  decodeExeFile,
+  EXE_FILE_HEAD,
+  EXE_FILE_STATX,
+  ExeBuildId,
+  encodeExeFile,
+  exeFileKey,
+  majorMinor,
+  makedev,
+} from '../../src/kernel/exe-file.js';
 import { prng } from '../helpers/prng.js';
 
 interface Note {
@@ -205,4 +214,55 @@ test('the exe-file attachment: statx fields, device as makedev and major:minor, 
   none[EXE_FILE_STATX + 1] = 20;
   assert.deepEqual([decodeExeFile(none)?.buildId, decodeExeFile(none)?.buildIdMissing], [null, 'malformed']);
   assert.equal(decodeExeFile(new Uint8Array(10)), null);
+});
+
+test('encode and decode are inverse; the identity key changes with each identity field, and majorMinor undoes makedev', () => {
+  const f = {
+    dev: makedev(259, 70_000),
+    devMajor: 259,
+    devMinor: 70_000,
+    ino: 2n ** 63n + 11n,
+    size: 123_456,
+    mode: 0o102755,
+    uid: 1000,
+    gid: 50,
+    nlink: 3,
+    mtimeNs: 1_700_000_000_000_000_001n,
+    ctimeNs: 1_700_000_002_999_999_999n,
+    buildId: '00ff10',
+    buildIdMissing: null,
+  };
+  assert.deepEqual(decodeExeFile(encodeExeFile(f)), f);
+  const none = { ...f, buildId: null, buildIdMissing: 'not_elf' };
+  assert.deepEqual(decodeExeFile(encodeExeFile(none)), none);
+  const key = exeFileKey(encodeExeFile(f));
+  assert.equal(exeFileKey(encodeExeFile({ ...f, buildId: 'aa' })), key, 'content facts are not identity');
+  assert.equal(exeFileKey(encodeExeFile({ ...f, nlink: 1 })), key);
+  for (const changed of [
+    { ino: f.ino + 1n },
+    { size: f.size + 1 },
+    { mtimeNs: f.mtimeNs + 1n },
+    { ctimeNs: f.ctimeNs + 1n },
+    { devMinor: 1 },
+    { devMajor: 8 },
+    { uid: 0 },
+    { mode: 0o100755 },
+  ]) {
+    assert.notEqual(
+      exeFileKey(encodeExeFile({ ...f, ...changed })),
+      key,
+      JSON.stringify(changed, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+  }
+  assert.equal(exeFileKey(new Uint8Array(EXE_FILE_HEAD - 1)), null);
+  for (const [maj, min] of [
+    [0, 0],
+    [8, 1],
+    [253, 7],
+    [259, 70_000],
+    [4095, 255],
+    [4096, 256],
+  ] as const) {
+    assert.deepEqual(majorMinor(makedev(maj, min)), [maj, min]);
+  }
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { ExeFileFacts } from '../../src/kernel/exe-file.js';
+import { type ExeFileFacts, encodeExeFile, majorMinor } from '../../src/kernel/exe-file.js';
 import { type ExecutableFile, ExecutableHasher, type HashOptions } from '../../src/process/executable-hash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnproc-hash-'));
@@ -19,10 +19,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** What the capture thread would have read for `path` now. */
 function factsOf(path: string): ExeFileFacts {
   const st = statSync(path, { bigint: true });
+  const [devMajor, devMinor] = majorMinor(Number(st.dev));
   return {
     dev: Number(st.dev),
-    devMajor: 0,
-    devMinor: 0,
+    devMajor,
+    devMinor,
     ino: st.ino,
     size: Number(st.size),
     mode: Number(st.mode),
@@ -40,6 +41,13 @@ function file(name: string, bytes: number, fill = 0x61): string {
   const p = join(dir, name);
   writeFileSync(p, Buffer.alloc(bytes, fill));
   return p;
+}
+
+/** An exec of `pid` running the file `f` describes (as its exe-file attachment). */
+function at(h: ExecutableHasher, f: ExeFileFacts, pid: number, exe: string): ExecutableFile {
+  const x = h.atExec(encodeExeFile(f), pid, exe);
+  assert.ok(x, 'a well-formed attachment');
+  return x;
 }
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -65,12 +73,12 @@ function settled(h: ExecutableHasher, f: ExecutableFile): Promise<ExecutableFile
 test('a file is hashed off the thread: the first exec is late, the next gets the cached hash on the same object', async () => {
   const h = hasher();
   const p = file('prog', 3 * 1_048_576 + 17);
-  const first = h.atExec(factsOf(p), NO_PID, p);
+  const first = at(h, factsOf(p), NO_PID, p);
   assert.equal(first.hashState, 'pending', 'the record does not wait');
   assert.equal(first.sha256, null);
   await settled(h, first);
   assert.equal(first.sha256, sha(p));
-  const again = h.atExec(factsOf(p), NO_PID, p);
+  const again = at(h, factsOf(p), NO_PID, p);
   assert.equal(again, first, 'one object per identity');
   const s = h.stats();
   assert.deepEqual([s.hashed, s.bytes, s.execsLate, s.execsWithHash, s.cached], [1, 3 * 1_048_576 + 17, 1, 1, 1]);
@@ -84,18 +92,18 @@ test('a file replaced (new inode) or modified in place (new ctime) before hashin
   // Replaced by rename, as package managers do: the path now names another inode.
   const q = file('replacement', 4096, 0x42);
   renameSync(q, p);
-  const f = await settled(h, h.atExec(facts, NO_PID, p));
+  const f = await settled(h, at(h, facts, NO_PID, p));
   assert.deepEqual([f.hashState, f.sha256], ['changed', null]);
   // Same inode, same size, new bytes: ctime moves.
   const m = file('modified', 4096, 0x43);
   const mf = factsOf(m);
   await new Promise((r) => setTimeout(r, 10));
   writeFileSync(m, Buffer.alloc(4096, 0x44));
-  const g = await settled(h, h.atExec(mf, NO_PID, m));
+  const g = await settled(h, at(h, mf, NO_PID, m));
   assert.deepEqual([g.hashState, g.sha256], ['changed', null]);
   assert.equal(h.stats().skipped.changed, 2);
   // Forgotten: the new file's identity is hashed at its own exec.
-  const n = await settled(h, h.atExec(factsOf(m), NO_PID, m));
+  const n = await settled(h, at(h, factsOf(m), NO_PID, m));
   assert.equal(n.sha256, sha(m));
   await h.close();
 });
@@ -103,16 +111,16 @@ test('a file replaced (new inode) or modified in place (new ctime) before hashin
 test('too large, not a regular file, gone, timeout and queue_full: no hash, each counted', async () => {
   const h = hasher({ maxFileBytes: 8192, queueMax: 1 });
   const big = file('big', 8193);
-  const t = h.atExec(factsOf(big), NO_PID, big);
+  const t = at(h, factsOf(big), NO_PID, big);
   assert.equal(t.hashState, 'too_large', 'decided at exec, nothing read');
-  const d = h.atExec(factsOf(dir), NO_PID, dir);
+  const d = at(h, factsOf(dir), NO_PID, dir);
   assert.equal(d.hashState, 'not_regular');
   // A memfd or deleted file of a process already gone: nothing to open.
   const small = file('small', 100);
-  const gone = h.atExec({ ...factsOf(small), ino: 1n }, NO_PID, '/memfd:x (deleted)');
+  const gone = at(h, { ...factsOf(small), ino: 1n }, NO_PID, '/memfd:x (deleted)');
   // The queue holds one file beside the one in flight.
-  const q1 = h.atExec(factsOf(file('q1', 10)), NO_PID, join(dir, 'q1'));
-  const q2 = h.atExec(factsOf(file('q2', 10)), NO_PID, join(dir, 'q2'));
+  const q1 = at(h, factsOf(file('q1', 10)), NO_PID, join(dir, 'q1'));
+  const q2 = at(h, factsOf(file('q2', 10)), NO_PID, join(dir, 'q2'));
   assert.equal(q2.hashState, 'queue_full');
   await settled(h, gone);
   await settled(h, q1);
@@ -121,7 +129,7 @@ test('too large, not a regular file, gone, timeout and queue_full: no hash, each
   await h.close();
   const slow = hasher({ timeoutMs: 0 });
   const two = file('two-chunks', 2 * 1_048_576 + 1);
-  const s = await settled(slow, slow.atExec(factsOf(two), NO_PID, two));
+  const s = await settled(slow, at(slow, factsOf(two), NO_PID, two));
   assert.deepEqual([s.hashState, s.sha256], ['timeout', null]);
   assert.deepEqual(h.stats().skipped, {
     too_large: 1,
@@ -142,13 +150,13 @@ test('the cache keeps at most cacheEntries identities, least recently exec’d f
   const a = file('a', 10, 1);
   const b = file('b', 10, 2);
   const c = file('c', 10, 3);
-  const fa = await settled(h, h.atExec(factsOf(a), NO_PID, a));
-  await settled(h, h.atExec(factsOf(b), NO_PID, b));
-  assert.equal(h.atExec(factsOf(a), NO_PID, a), fa, 'a used again: b is now the oldest');
-  await settled(h, h.atExec(factsOf(c), NO_PID, c));
+  const fa = await settled(h, at(h, factsOf(a), NO_PID, a));
+  await settled(h, at(h, factsOf(b), NO_PID, b));
+  assert.equal(at(h, factsOf(a), NO_PID, a), fa, 'a used again: b is now the oldest');
+  await settled(h, at(h, factsOf(c), NO_PID, c));
   assert.equal(h.stats().cached, 2);
-  assert.equal(h.atExec(factsOf(a), NO_PID, a), fa, 'a kept');
-  const fb = h.atExec(factsOf(b), NO_PID, b);
+  assert.equal(at(h, factsOf(a), NO_PID, a), fa, 'a kept');
+  const fb = at(h, factsOf(b), NO_PID, b);
   assert.equal(fb.hashState, 'pending', 'b was forgotten and is hashed again');
   await settled(h, fb);
   await h.close();
