@@ -11,7 +11,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { libc } from '../kernel/libc.js';
 
@@ -58,22 +58,41 @@ function codeOf(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? '';
 }
 
-/** Opens the file the job names, verified; a file descriptor or why not. */
+/**
+ * Opens the file the job names, verified; a file descriptor or why not. Never blocks on or touches
+ * anything but the file that ran: O_NONBLOCK (a FIFO put at the path does not hang the open), and
+ * the path is opened only if an lstat shows a regular file with the same device and inode (a
+ * device node or a symlink put there is never opened; O_NOFOLLOW closes the window between).
+ */
 function openVerified(j: HashJob): number | 'gone' | 'denied' | 'changed' | 'failed' {
   let why: 'gone' | 'denied' | 'changed' | 'failed' = 'gone';
   for (const p of [`/proc/${j.pid}/exe`, j.path]) {
     if (p === null) continue;
+    const byPath = p === j.path;
     let fd: number;
     try {
-      fd = openSync(p, 'r');
+      if (byPath) {
+        const st = lstatSync(p, { bigint: true });
+        if (!st.isFile() || st.dev !== BigInt(j.dev) || st.ino !== BigInt(j.ino)) {
+          why = 'changed';
+          continue;
+        }
+      }
+      // The exe link is a magic link: it must be followed, and leads to the file itself.
+      fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK | (byPath ? constants.O_NOFOLLOW : 0));
     } catch (err) {
       const c = codeOf(err);
       // The /proc answer decides denied; a path that is gone after that changes nothing.
       if (c === 'EACCES' || c === 'EPERM') why = 'denied';
+      else if (c === 'ELOOP') why = 'changed';
       else if (c !== 'ENOENT' && c !== 'ESRCH' && why === 'gone') why = 'failed';
       continue;
     }
-    if (sameFile(fd, j)) return fd;
+    try {
+      if (sameFile(fd, j)) return fd;
+    } catch {
+      // fstat failing on an open fd: treat as not the file.
+    }
     closeSync(fd);
     why = 'changed';
   }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -105,6 +105,19 @@ test('a file replaced (new inode) or modified in place (new ctime) before hashin
   // Forgotten: the new file's identity is hashed at its own exec.
   const n = await settled(h, at(h, factsOf(m), NO_PID, m));
   assert.equal(n.sha256, sha(m));
+  await h.close();
+});
+
+test('a path that now names a symlink or a device is never opened: changed', async () => {
+  const h = hasher();
+  const p = file('swapped', 100);
+  const facts = factsOf(p);
+  rmSync(p);
+  // A symlink to a device: following it would read /dev/zero forever (until the timeout).
+  symlinkSync('/dev/zero', p);
+  const f = await settled(h, at(h, facts, NO_PID, p));
+  assert.deepEqual([f.hashState, f.sha256], ['changed', null]);
+  assert.equal(h.stats().bytes, 0, 'not a byte read');
   await h.close();
 });
 
