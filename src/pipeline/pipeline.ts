@@ -215,7 +215,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     throw err;
   }
   // After subscribing, so no process can start unseen between the scan and the first event.
-  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes));
+  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes, '/proc', hasher, snapshot.executableFile ?? true));
   return {
     source,
     enricher,

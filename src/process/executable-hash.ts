@@ -122,9 +122,10 @@ export class ExecutableHasher {
    * The shared object for the file an exec of `pid` runs (`bytes`: the exe-file attachment read at
    * that exec, kernel/exe-file.ts), hashed when the cache knows it, else queued: the caller's record
    * goes out without waiting. A known file costs its key and one lookup, no decoding. null when the
-   * attachment is not one.
+   * attachment is not one. `exec` false: a process found by the start-up scan (no exec record to
+   * count as late or not).
    */
-  atExec(bytes: Uint8Array, pid: number, exe: string | null): ExecutableFile | null {
+  atExec(bytes: Uint8Array, pid: number, exe: string | null, exec = true): ExecutableFile | null {
     const key = exeFileKey(bytes);
     if (key === null) return null;
     const known = this.cache.get(key);
@@ -132,9 +133,10 @@ export class ExecutableHasher {
       // Most recently used last: Map keeps insertion order.
       this.cache.delete(key);
       this.cache.set(key, known);
-      if (known.hashState === 'hashed') this.s.execsWithHash++;
-      else if (known.hashState === 'pending') {
-        this.s.execsLate++;
+      if (known.hashState === 'hashed') {
+        if (exec) this.s.execsWithHash++;
+      } else if (known.hashState === 'pending') {
+        if (exec) this.s.execsLate++;
         const w = this.waiting.get(key);
         if (w !== undefined) {
           w.pid = pid;
@@ -154,7 +156,7 @@ export class ExecutableHasher {
       // Not a property of the file: a later exec tries again.
       this.cache.delete(key);
     } else {
-      this.s.execsLate++;
+      if (exec) this.s.execsLate++;
       const p: Pending = { file, key, pid, path: pathOf(exe) };
       this.waiting.set(key, p);
       this.queue.push(p);

@@ -4,12 +4,23 @@
  */
 import { readdirSync } from 'node:fs';
 import { type Attachment, ProcFileReader } from '../kernel/proc-files.js';
+import type { ExecutableHasher } from './executable-hash.js';
 import type { HostClock } from './identity.js';
 import type { ProcessInfo } from './model.js';
 import { applySnapshot } from './snapshot.js';
 
-export function scanProc(host: HostClock, maxBytes: number, procRoot = '/proc'): ProcessInfo[] {
-  const reader = new ProcFileReader(maxBytes, procRoot);
+/**
+ * `hasher`: queues the program files of the processes found for hashing (their exits then carry
+ * the hash). `executableFile`: describe each program file (process.executableFile).
+ */
+export function scanProc(
+  host: HostClock,
+  maxBytes: number,
+  procRoot = '/proc',
+  hasher: ExecutableHasher | null = null,
+  executableFile = true,
+): ProcessInfo[] {
+  const reader = new ProcFileReader(maxBytes, procRoot, executableFile);
   const out: ProcessInfo[] = [];
   let names: string[];
   try {
@@ -22,7 +33,7 @@ export function scanProc(host: HostClock, maxBytes: number, procRoot = '/proc'):
     const pid = Number(name);
     const snap: Attachment[] = [];
     reader.execSnapshot(pid, snap);
-    const info = applySnapshot(pid, snap, undefined, host, 'scan');
+    const info = applySnapshot(pid, snap, undefined, host, 'scan', null, hasher);
     // A process that vanished during the scan has no stat: skip it rather than keep a husk.
     if (info.startTicks !== null) out.push(info);
   }

@@ -39,8 +39,8 @@ function msToHrTime(ms: number): HrTime {
 
 /**
  * `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start.
- * `hasher`: gives an exec's program file its shared object (hash known or queued); without it the
- * file is described but never hashed.
+ * `hasher`: gives the program file of an exec (or of a process found by the start-up scan) its
+ * shared object (hash known or queued); without it the file is described but never hashed.
  */
 export function applySnapshot(
   tgid: number,
@@ -149,7 +149,7 @@ export function applySnapshot(
   }
   if (fileAt >= 0) {
     const bytes = (snapshot[fileAt] as Attachment).bytes;
-    if (hasher !== null && source === 'exec') info.exeFile = hasher.atExec(bytes, tgid, info.exe);
+    if (hasher !== null && source !== 'fork') info.exeFile = hasher.atExec(bytes, tgid, info.exe, source === 'exec');
     else {
       const facts = decodeExeFile(bytes);
       info.exeFile = facts === null ? null : unhashedFile(facts);

@@ -5,7 +5,7 @@
  * replaced after its exec, one above the size limit, a memfd exec and a deleted executable.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Enricher } from '../../src/process/enricher.js';
 import { type ExecutableFile, ExecutableHasher } from '../../src/process/executable-hash.js';
 import { readHostClock } from '../../src/process/identity.js';
 import type { EnrichedEvent } from '../../src/process/model.js';
+import { scanProc } from '../../src/process/seed.js';
 import { isRoot, needsRoot, run, waitFor } from '../helpers/kernel.js';
 
 const host = readHostClock();
@@ -212,6 +213,30 @@ describe('the program file of real execs', () => {
     const after = hasher.stats();
     assert.equal(after.skipped.too_large, before.skipped.too_large + 1);
     assert.equal(after.bytes, before.bytes, 'not a byte read for it');
+  });
+
+  test('processes found by the start-up scan: described, and hashed without counting as exec records', async (t) => {
+    if (!needsRoot(t)) return;
+    const exe = join(dir, 'long-running');
+    copyFileSync('/usr/bin/sleep', exe);
+    chmodSync(exe, 0o755);
+    const child = spawn(exe, ['3'], { stdio: 'ignore' });
+    try {
+      await waitFor('the program running', () => out.some((o) => o.x.event.kind === 'exec' && o.x.process?.exe === exe));
+      const own = new ExecutableHasher({ maxFileBytes: MAX, cacheEntries: 4096, timeoutMs: 60_000 });
+      try {
+        const entry = scanProc(host, 32_768, '/proc', own).find((p) => p.tgid === child.pid);
+        const f = entry?.exeFile as ExecutableFile;
+        assert.equal(Number(f.ino), statSync(exe).ino);
+        await settled(f);
+        assert.deepEqual([f.hashState, f.sha256], ['hashed', sha256sum(exe)]);
+        assert.deepEqual([own.stats().execsLate, own.stats().execsWithHash], [0, 0], 'no exec record to be late');
+      } finally {
+        await own.close();
+      }
+    } finally {
+      child.kill();
+    }
   });
 
   test('a memfd exec and a deleted executable: identity and build id from the open file, hashed while they run', async (t) => {
