@@ -337,6 +337,22 @@ export const ATTRIBUTE_DOCS = {
   'cnproc.stats.malformed': { type: 'int', on: 'cnproc.stats', brief: 'Malformed datagrams since start.' },
   'cnproc.stats.processes': { type: 'int', on: 'cnproc.stats', brief: 'Processes in the process table.' },
   'cnproc.stats.processes_evicted': { type: 'int', on: 'cnproc.stats', brief: 'Process-table evictions since start.' },
+  'cnproc.stats.executables_hashed': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief:
+      'Executable files hashed since start (with process.hashExecutables; by reason skipped: cnproc_executable_hashes_total on /metrics).',
+  },
+  'cnproc.stats.executable_hashes_skipped': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief: 'Executable files not hashed since start, all reasons.',
+  },
+  'cnproc.stats.exec_hash_late': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief: "Exec records that went out before their file's hash was known (a later record of the process carries it), since start.",
+  },
   'cnproc.stats.exported': { type: 'int', on: 'cnproc.stats', brief: 'Records exported (all exporters) since start.' },
   'cnproc.stats.export_dropped': {
     type: 'int',

@@ -268,6 +268,19 @@ test('the agent’s own records carry only documented attributes of the document
     ...zero,
     capture: { ...zero.capture, kernelDrops: 5 },
     pressure: { ...zero.pressure, dropped: { rate_limit: 2, priority: 1 } },
+    process: {
+      ...zero.process,
+      hash: {
+        hashed: 4,
+        bytes: 100,
+        cpuUs: 10,
+        execsWithHash: 9,
+        execsLate: 3,
+        skipped: { too_large: 1, not_regular: 0, gone: 2, denied: 0, changed: 0, timeout: 0, queue_full: 0, failed: 0 },
+        cached: 4,
+        queued: 0,
+      },
+    },
   };
   const recs = [
     lossRecord(zero, more, [1, 0]),
@@ -288,6 +301,14 @@ test('the agent’s own records carry only documented attributes of the document
       2,
     ),
   ];
+  assert.deepEqual(
+    [
+      recs[1]?.attributes?.['cnproc.stats.executables_hashed'],
+      recs[1]?.attributes?.['cnproc.stats.executable_hashes_skipped'],
+      recs[1]?.attributes?.['cnproc.stats.exec_hash_late'],
+    ],
+    [4, 3, 3],
+  );
   for (const r of recs) {
     assert.ok(r);
     for (const [k, v] of Object.entries(r.attributes ?? {})) {
