@@ -79,6 +79,7 @@ function execEntry(tgid: number, ppid: number, parentEntityId: string, exe: stri
     parentEntityId,
     comm: exe.slice(exe.lastIndexOf('/') + 1, exe.lastIndexOf('/') + 16),
     exe,
+    exeFile: null,
     argv,
     argvTruncated: false,
     cwd: '/home/alice/src/project',

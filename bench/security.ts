@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- security`: what the security context adds per exec record, on the main thread
- * (the capture thread reads nothing new: CapPrm/CapEff come from the status file it already reads).
+ * (capabilities: the capture thread reads nothing new, CapPrm/CapEff come from the status file it already reads).
  * Status files of the processes running now; each step timed alone over the same inputs, 9 runs,
  * median and minimum reported (the machine is shared and noisy: compare medians, not one run).
  *
@@ -22,22 +22,34 @@
  * - ns parse: applySnapshot with the eight ns links minus without (parse, host comparison);
  * - ptrace check: atExec with a tracer recorded for another process (the map lookup every exec
  *   pays once any process is traced).
+ *
+ * What the program file is (issue 18 item 4):
+ * - capture thread: the exec snapshot of live processes with the program file (open of the exe
+ *   link, statx, a read of the first page, build-id parse, close) and that part alone;
+ * - main thread: decoding the attachment and the hash-cache lookup of a known file (warm cache),
+ *   and the record's file attributes;
+ * - hasher thread: CPU per new binary (cold), over real files of /usr/bin.
  */
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { BuildIdResult, parseElfBuildId } from '../src/kernel/elf-notes.js';
 import type { ProcEvent } from '../src/kernel/events.js';
-import { type Attachment, type NamespaceReads, ProcFileReader } from '../src/kernel/proc-files.js';
+import { decodeExeFile, type ExeFileFacts } from '../src/kernel/exe-file.js';
+import { type Attachment, type NamespaceReads, ProcFile, ProcFileReader } from '../src/kernel/proc-files.js';
 import { recordAttributes } from '../src/otel/attributes.js';
 import { capabilityNames, parseStatusCapabilities } from '../src/process/capabilities.js';
 import { EscalationTracker } from '../src/process/escalation.js';
 import { executableOrigin } from '../src/process/executable.js';
+import { type ExecutableFile, ExecutableHasher } from '../src/process/executable-hash.js';
+import { hashJob } from '../src/process/hash-worker.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../src/process/model.js';
 import { MountTables } from '../src/process/mounts.js';
 import { readHostNamespaces } from '../src/process/namespaces.js';
 import { parseStatusIds } from '../src/process/parse.js';
 import { applySnapshot } from '../src/process/snapshot.js';
+import { securityStormBench } from './security-storm.js';
 
 function statusFiles(): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -69,6 +81,7 @@ function time(n: number, fn: (i: number) => unknown): { median: number; min: num
 const fmt = (t: { median: number; min: number }): string => `${t.median.toFixed(0)} ns median (min ${t.min.toFixed(0)})`;
 
 export async function securityBench(args: string[]): Promise<void> {
+  if (args[0] === 'storm') return securityStormBench();
   const n = Number(args[0] ?? 200_000);
   const files = statusFiles();
   const ids = time(n, (i) => parseStatusIds(files[i % files.length] as Uint8Array));
@@ -117,6 +130,7 @@ export async function securityBench(args: string[]): Promise<void> {
   console.log(`  fileless test of the exe path:       ${fmt(origin)}`);
   console.log(`  exec record with capabilities:       ${fmt(rWith)}; without: ${fmt(rWithout)}`);
   await mountsAndNamespaces(base, tracker);
+  await executableFileBench(n, mk, base, ctx);
 }
 
 /** The capture-thread and main-thread costs of process.executableMount, process.namespaces and the ptrace check. */
@@ -126,7 +140,7 @@ async function mountsAndNamespaces(base: ProcessInfo, tracker: EscalationTracker
   await new Promise((r) => setTimeout(r, 200));
   const pids = kids.map((k) => k.pid as number);
   const snaps: Attachment[] = [];
-  const readers = (['none', 'mnt', 'all'] as NamespaceReads[]).map((m) => new ProcFileReader(32_768, '/proc', m));
+  const readers = (['none', 'mnt', 'all'] as NamespaceReads[]).map((m) => new ProcFileReader(32_768, '/proc', true, m));
   const runs: number[][] = [[], [], []];
   // Interleaved rounds, so load changes on this shared machine hit the three alike.
   for (let r = 0; r < 9; r++) {
@@ -162,8 +176,8 @@ async function mountsAndNamespaces(base: ProcessInfo, tracker: EscalationTracker
   const exeLink = linkCost('exe');
   close(dirfd);
   const allSnap: Attachment[] = [];
-  new ProcFileReader(32_768, '/proc', 'all').execSnapshot(pids[0] as number, allSnap);
-  const plainSnap = allSnap.filter((a) => a.file < 9);
+  new ProcFileReader(32_768, '/proc', true, 'all').execSnapshot(pids[0] as number, allSnap);
+  const plainSnap = allSnap.filter((a) => a.file < ProcFile.nsMnt);
   for (const k of kids) k.kill();
 
   const mounts = new MountTables();
@@ -197,4 +211,132 @@ async function mountsAndNamespaces(base: ProcessInfo, tracker: EscalationTracker
   console.log(`  main: upper-layer lstat (overlay):    ${fmt(upper)}`);
   console.log(`  main: applySnapshot with 8 ns links:  ${fmt(withNs)}; without: ${fmt(withoutNs)}`);
   console.log(`  main: escalation check, a tracer kept: ${fmt(esc)}`);
+}
+
+const fmtUs = (t: { median: number; min: number }): string => `${t.median.toFixed(2)} µs median (min ${t.min.toFixed(2)})`;
+
+async function executableFileBench(
+  n: number,
+  mk: (p: ProcessInfo) => EnrichedEvent,
+  base: ProcessInfo,
+  ctx: Parameters<typeof recordAttributes>[2],
+): Promise<void> {
+  // Live processes whose program file we may read (kernel threads have none).
+  const reader = new ProcFileReader(32_768);
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const a: Attachment[] = [];
+    reader.exeFileSnapshot(Number(d), a);
+    if (a[0]?.status === 0) pids.push(Number(d));
+  }
+  pids.splice(32);
+  const calls = Math.max(2000, Math.floor(n / 20));
+  const out: Attachment[] = [];
+  // With and without the program file, runs alternated (the machine is shared: its load moves),
+  // over the same live processes (at most 32: the bench's own and long-lived ones).
+  const without = new ProcFileReader(32_768, '/proc', false);
+  const withRuns: number[] = [];
+  const withoutRuns: number[] = [];
+  for (let r = 0; r < 9; r++) {
+    for (const [rd, runs] of [
+      [reader, withRuns],
+      [without, withoutRuns],
+    ] as const) {
+      // CPU time, not wall time: on a loaded machine the wall clock counts other programs' turns.
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < calls; i++) {
+        out.length = 0;
+        rd.execSnapshot(pids[i % pids.length] as number, out);
+      }
+      const c = process.cpuUsage(c0);
+      runs.push((c.user + c.system) / calls);
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[4] as number;
+  const deltas = withRuns.map((w, i) => w - (withoutRuns[i] as number));
+  const full = { median: med(withRuns), min: Math.min(...withRuns) };
+  const bare = { median: med(withoutRuns), min: Math.min(...withoutRuns) };
+  const delta = { median: med(deltas), min: Math.min(...deltas) };
+  const heads = pids.slice(0, 64).map((pid) => {
+    try {
+      return new Uint8Array(readFileSync(`/proc/${pid}/exe`).subarray(0, 4096));
+    } catch {
+      return new Uint8Array(0);
+    }
+  });
+  const r = new BuildIdResult();
+  const parse = time(n, (i) => {
+    const h = heads[i % heads.length] as Uint8Array;
+    return parseElfBuildId(h, h.length, r).status;
+  });
+  // Main thread: decode, then a known identity in the cache (warm).
+  const atts = pids
+    .map((pid) => {
+      const a: Attachment[] = [];
+      reader.exeFileSnapshot(pid, a);
+      return (a[0] as Attachment).bytes;
+    })
+    .filter((b) => decodeExeFile(b) !== null);
+  const decode = time(n, (i) => decodeExeFile(atts[i % atts.length] as Uint8Array));
+  const facts = atts.map((b) => decodeExeFile(b) as ExeFileFacts);
+  const hasher = new ExecutableHasher({ maxFileBytes: 0, cacheEntries: 65_536, timeoutMs: 1000 });
+  // maxFileBytes 0: every file settles as too_large at once, so the cache is warm without hashing.
+  for (const b of atts) hasher.atExec(b, 0, null);
+  const warm = time(n, (i) => hasher.atExec(atts[i % atts.length] as Uint8Array, 0, null));
+  await hasher.close();
+  const ef: ExecutableFile = { ...(facts[0] as ExeFileFacts), sha256: 'ab'.repeat(32), hashState: 'hashed' };
+  const withFile = mk({ ...base, exeFile: ef });
+  const noFile = mk({ ...base, exeFile: null });
+  const rFile = time(n, () => recordAttributes(withFile, 'process.exec', ctx));
+  const rNoFile = time(n, () => recordAttributes(noFile, 'process.exec', ctx));
+  // Hasher thread: SHA-256 of real binaries, read from the page cache (second pass) and first pass.
+  const bins = readdirSync('/usr/bin')
+    .map((f) => `/usr/bin/${f}`)
+    .filter((p) => {
+      try {
+        const st = statSync(p);
+        return st.isFile() && st.size > 0;
+      } catch {
+        return false;
+      }
+    })
+    .slice(0, 200);
+  const hashAll = () => {
+    let cpuUs = 0;
+    let bytes = 0;
+    let files = 0;
+    for (const p of bins) {
+      const st = statSync(p, { bigint: true });
+      const a = hashJob({
+        id: 0,
+        pid: 0,
+        path: p,
+        dev: Number(st.dev),
+        ino: String(st.ino),
+        size: Number(st.size),
+        mtimeNs: String(st.mtimeNs),
+        ctimeNs: String(st.ctimeNs),
+        timeoutMs: 10_000,
+      });
+      if (a.outcome !== 'hashed') continue;
+      cpuUs += a.cpuUs;
+      bytes += a.bytes;
+      files++;
+    }
+    return { cpuUs, bytes, files };
+  };
+  hashAll();
+  const h = hashAll();
+  const mib = h.bytes / 1_048_576;
+  console.log(`program file per exec (${pids.length} live processes; ${calls} calls x 9 runs; capture rows in CPU µs):`);
+  console.log(`  capture thread, exec snapshot with the file:  ${fmtUs(full)}; without: ${fmtUs(bare)}`);
+  console.log(`  capture thread, the file's share (paired):    ${fmtUs(delta)}`);
+  console.log(`  build-id parse of a first page:               ${fmt(parse)}`);
+  console.log(`  main thread, decode the attachment:            ${fmt(decode)}`);
+  console.log(`  main thread, hash cache hit (warm, no decode):          ${fmt(warm)}`);
+  console.log(`  exec record with the file attributes:          ${fmt(rFile)}; without: ${fmt(rNoFile)}`);
+  console.log(
+    `  hasher thread, cold file (page cache warm):    ${h.files} binaries of /usr/bin, ${mib.toFixed(1)} MiB: ${(h.cpuUs / h.files / 1000).toFixed(2)} ms CPU per binary, ${(h.cpuUs / 1000 / mib).toFixed(2)} ms per MiB`,
+  );
 }

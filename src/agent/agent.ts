@@ -224,12 +224,20 @@ async function startPipeline(
     enrich: config.process.enrich,
     ancestryDepth: config.process.ancestryDepth,
     maxProcesses: config.process.maxProcesses,
+    // Nothing to hash without the program file's identity.
+    hashExecutables: config.process.hashExecutables &&
+      config.process.executableFile && {
+        maxFileBytes: config.process.hashMaxFileBytes,
+        cacheEntries: config.process.hashCacheEntries,
+        timeoutMs: config.process.hashTimeoutMs,
+      },
     traceContext: w.traces?.traceContext,
     snapshot: {
       exec: config.process.enrich,
       fork: config.process.enrich && config.process.forkSnapshot,
       maxBytes: config.process.maxCommandLineBytes,
       namespaces: namespaceReads(config.process),
+      executableFile: config.process.executableFile,
     },
     hostRoot: config.process.hostRoot,
     onError,

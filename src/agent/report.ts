@@ -9,6 +9,7 @@ import { PROC_EVENT_ALL, PROC_EVENT_NONZERO_EXIT } from '../kernel/abi.js';
 import type { SubscriptionInfo } from '../kernel/capture-protocol.js';
 import { EVENT_TYPE_BITS, EVENT_TYPES } from '../kernel/events.js';
 import type { CaptureStats } from '../kernel/source.js';
+import { HASH_SKIP_REASONS } from '../process/executable-hash.js';
 import { LOSS_CAUSES, lossTotals, malformedTotal, type TelemetrySnapshot } from '../telemetry/snapshot.js';
 
 function mib(bytes: number): string {
@@ -162,6 +163,14 @@ export function stopReport(r: StopReportInput): string[] {
     if (ms) {
       lines.push(
         `executable mounts: ${ms.namespaces} mount namespaces, their tables read ${ms.reads} times; ${ms.unknown} lookups could not say (flagged exe_mount:*)`,
+      );
+    }
+    const h = es.hash;
+    if (h) {
+      const skipped = HASH_SKIP_REASONS.filter((k) => h.skipped[k] > 0).map((k) => `${k}=${h.skipped[k]}`);
+      lines.push(
+        `executable hashes: ${h.hashed} files hashed (${(h.bytes / 1_048_576).toFixed(1)} MiB, ${(h.cpuUs / 1000).toFixed(0)} ms CPU), ` +
+          `skipped: ${skipped.length > 0 ? skipped.join(' ') : 'none'}; ${h.execsWithHash} exec records with the hash, ${h.execsLate} without it yet (late)`,
       );
     }
     const ws = f.workloads;

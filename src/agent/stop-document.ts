@@ -33,6 +33,8 @@ export interface StopDocument {
     execSuperseded: number;
     /** Executable-mount lookups that could not say (each flagged on its record); null with process.executableMount off. */
     exeMountUnknown: number | null;
+    /** Executable hashing (process.hashExecutables); null when off. */
+    hash: { hashed: number; bytes: number; execsWithHash: number; execsLate: number; skipped: Record<string, number> } | null;
   } | null;
   /** Filter rule hits; null without rules. */
   filter: { kept: number; dropped: number; rules: Array<{ name: string; action: string; hits: number }>; defaultHits: number } | null;
@@ -64,6 +66,15 @@ export function stopDocument(r: StopReportInput, now = new Date()): StopDocument
           execIncomplete: f.process.execIncomplete,
           execSuperseded: f.capture.execSuperseded.flagged + f.capture.execSuperseded.unflagged,
           exeMountUnknown: f.process.mounts?.unknown ?? null,
+          hash: f.process.hash
+            ? {
+                hashed: f.process.hash.hashed,
+                bytes: f.process.hash.bytes,
+                execsWithHash: f.process.hash.execsWithHash,
+                execsLate: f.process.hash.execsLate,
+                skipped: { ...f.process.hash.skipped },
+              }
+            : null,
         }
       : null,
     filter: fs

@@ -165,6 +165,14 @@ export class EventFilter {
         for (const t of nonHost) if (c.types.has(t)) return true;
         return false;
       }
+      case 'sha256': {
+        const h = p?.exeFile?.sha256 ?? null;
+        return h !== null && c.values.has(h);
+      }
+      case 'buildId': {
+        const b = p?.exeFile?.buildId ?? null;
+        return b !== null && c.values.has(b);
+      }
       case 'privileged': {
         // Unknown capabilities: the condition does not hold either way (as for any unknown value).
         if (!p || p.capEffective === null) return false;

@@ -33,6 +33,8 @@
  * | tmpfs | true or false | the executable is / is not on a tmpfs, ramfs or devtmpfs mount (process/mounts.ts; known mounts only) |
  * | upperLayer | true or false | the executable is / is not in a container's writable overlay layer (known mounts only) |
  * | nonHostNamespace | type or list | the process is in a namespace of one of these types that is not the host's (process.namespaces) |
+ * | sha256 | hex digest or list | the executable's SHA-256 (known only once hashed: an exec of a file not in the hash cache yet does not match) |
+ * | buildId | hex or list | the executable's GNU build id (read at exec: always known for an ELF file that has one) |
  */
 import { ConfigError, describeValue, joinPath } from '../config/errors.js';
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
@@ -71,6 +73,8 @@ const MATCH_KEYS = [
   'tmpfs',
   'upperLayer',
   'nonHostNamespace',
+  'sha256',
+  'buildId',
 ] as const;
 export type MatchKey = (typeof MATCH_KEYS)[number];
 
@@ -89,7 +93,9 @@ export type Condition =
   | { field: 'nonHostNamespace'; types: Set<NamespaceType> }
   | { field: 'escalation'; mechanisms: Set<EscalationMechanism> }
   /** Capability numbers (capabilities.ts). */
-  | { field: 'capability'; caps: number[] };
+  | { field: 'capability'; caps: number[] }
+  /** Lower-case hex strings. */
+  | { field: 'sha256' | 'buildId'; values: Set<string> };
 
 export interface CompiledRule {
   name: string;
@@ -270,6 +276,25 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
         mechanisms.add(m as EscalationMechanism);
       });
       return { field: 'escalation', mechanisms };
+    }
+    case 'sha256':
+    case 'buildId': {
+      const xs = list(v);
+      if (xs.length === 0) fail(w, 'must list at least one hex value', v);
+      const values = new Set<string>();
+      xs.forEach((h, i) => {
+        const ok =
+          typeof h === 'string' && (key === 'sha256' ? /^[0-9a-fA-F]{64}$/.test(h) : /^[0-9a-fA-F]{2,128}$/.test(h) && h.length % 2 === 0);
+        if (!ok)
+          fail(
+            w,
+            key === 'sha256' ? 'is not a SHA-256 digest (64 hex digits)' : 'is not a build id (an even number of hex digits)',
+            h,
+            entryAt(w, v, i),
+          );
+        values.add((h as string).toLowerCase());
+      });
+      return { field: key, values };
     }
     case 'capability': {
       const xs = list(v);

@@ -44,10 +44,10 @@ export interface CaptureWorkerOptions {
    */
   wakeup: WakeupMode;
   /**
-   * Which events get a /proc read in the worker, the most bytes read of one file, and which
-   * namespace links an exec snapshot adds (default none).
+   * Which events get a /proc read in the worker, the most bytes read of one file, whether an exec
+   * snapshot reads the program file, and which namespace links it adds (default none).
    */
-  snapshot: { exec: boolean; fork: boolean; maxBytes: number; namespaces?: NamespaceReads };
+  snapshot: { exec: boolean; fork: boolean; maxBytes: number; executableFile?: boolean; namespaces?: NamespaceReads };
   control: SharedArrayBuffer;
 }
 

@@ -51,7 +51,9 @@ let ackErr: number | null = null;
 /** The ack field of the answer awaited (ProcConnectorSocket.expectedAck); -1: none awaited. */
 let expectedAck = -1;
 const reader =
-  opts.snapshot.exec || opts.snapshot.fork ? new ProcFileReader(opts.snapshot.maxBytes, '/proc', opts.snapshot.namespaces ?? 'none') : null;
+  opts.snapshot.exec || opts.snapshot.fork
+    ? new ProcFileReader(opts.snapshot.maxBytes, '/proc', opts.snapshot.executableFile ?? true, opts.snapshot.namespaces ?? 'none')
+    : null;
 const attachments: Attachment[] = [];
 /** Exec snapshots read at an exec wakeup, until the main socket's copy of the exec claims them ('exec' wakeups only). */
 let early: EarlySnapshots | null = null;

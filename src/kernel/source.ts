@@ -59,7 +59,7 @@ export interface ProcEventSourceOptions {
    * /proc reads in the capture thread at receipt (attached to events as `procSnapshot`): the full
    * set for exec, stat for process forks. Default: on, as the config schema says.
    */
-  snapshot?: { exec: boolean; fork: boolean; maxBytes: number; namespaces?: NamespaceReads };
+  snapshot?: { exec: boolean; fork: boolean; maxBytes: number; executableFile?: boolean; namespaces?: NamespaceReads };
   /** Clock conversion (default: a {@link WallClock}). */
   clock?: MonotonicToWall;
 }
@@ -235,6 +235,7 @@ export class ProcEventSource {
         fork: pd.enrich && pd.forkSnapshot,
         maxBytes: pd.maxCommandLineBytes,
         namespaces: namespaceReads(pd),
+        executableFile: pd.executableFile,
       },
       control: control.buffer as SharedArrayBuffer,
     };

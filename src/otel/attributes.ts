@@ -10,6 +10,7 @@ import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { HrTime } from '../kernel/events.js';
 import { capabilityNames, isPrivileged } from '../process/capabilities.js';
 import { type ExecutableOrigin, executableOrigin } from '../process/executable.js';
+import type { ExecutableFile } from '../process/executable-hash.js';
 import type { EnrichedEvent, Escalation, ProcessInfo } from '../process/model.js';
 import type { Namespaces } from '../process/namespaces.js';
 import type { Workload } from '../process/workload.js';
@@ -84,6 +85,50 @@ export const ATTRIBUTE_DOCS = {
     type: 'string',
     on: 'full',
     brief: "upper_layer only: the overlay's upperdir (the container runtime's path on the host) that holds the program.",
+  },
+  'process.executable.build_id.gnu': {
+    type: 'string',
+    on: 'full',
+    brief:
+      'GNU build id of the executable (hex), from the NT_GNU_BUILD_ID note of its ELF program headers, read on the capture thread at exec through /proc/<pid>/exe (first page, one more bounded read if the note lies beyond it). Semconv name.',
+  },
+  'cnproc.process.executable.build_id_missing': {
+    type: 'string',
+    on: 'full',
+    brief: 'Why the executable file read at exec has no build id: none (ELF without the note), not_elf, malformed, unreadable.',
+  },
+  'cnproc.process.executable.hash.sha256': {
+    type: 'string',
+    on: 'full',
+    brief:
+      "SHA-256 of the executable file (hex), hashed off the capture and main threads and cached by identity (device, inode, size, mtime, ctime): on the exec record when the cache had it, else on the process's later records (exit). Never the hash of another file: the hashed file's identity is checked before and after reading. Semconv has no executable hash (ECS: process.hash.sha256), hence the project prefix.",
+  },
+  'cnproc.process.executable.hash.missing': {
+    type: 'string',
+    on: 'full',
+    brief:
+      'With hashing on, why the record has no hash: pending (not hashed yet: the record did not wait), too_large (process.hashMaxFileBytes), not_regular, gone (the process and its file were gone before the hasher came), denied, changed (replaced or modified since the exec), timeout, queue_full, failed.',
+  },
+  'cnproc.process.executable.size': {
+    type: 'int',
+    on: 'full',
+    brief:
+      'Size of the executable file in bytes. This and the other cnproc.process.executable.* file facts come from one statx of the file behind /proc/<pid>/exe at exec (deleted files and memfds included). Semconv file.* names describe a file as the subject of a record; here the file is a property of the process, so they are under the project prefix.',
+  },
+  'cnproc.process.executable.inode': {
+    type: 'string',
+    on: 'full',
+    brief: 'Inode number of the executable file (decimal string, as semconv file.inode).',
+  },
+  'cnproc.process.executable.device': { type: 'string', on: 'full', brief: 'Device of the executable file\'s file system, "major:minor".' },
+  'cnproc.process.executable.mtime': { type: 'string', on: 'full', brief: 'Last modification of the executable file, ISO 8601.' },
+  'cnproc.process.executable.owner.id': { type: 'int', on: 'full', brief: 'Owner uid of the executable file.' },
+  'cnproc.process.executable.group.id': { type: 'int', on: 'full', brief: 'Group gid of the executable file.' },
+  'cnproc.process.executable.mode': {
+    type: 'string',
+    on: 'full',
+    brief:
+      'Permission bits of the executable file, octal with the set-id and sticky bits (e.g. "4755" for a setuid file), as semconv file.mode.',
   },
   'process.command': { type: 'string', on: 'full', brief: 'argv[0].' },
   'process.command_args': { type: 'string[]', on: 'full', brief: 'argv, escaped and with secrets redacted.' },
@@ -378,6 +423,22 @@ export const ATTRIBUTE_DOCS = {
   'cnproc.stats.malformed': { type: 'int', on: 'cnproc.stats', brief: 'Malformed datagrams since start.' },
   'cnproc.stats.processes': { type: 'int', on: 'cnproc.stats', brief: 'Processes in the process table.' },
   'cnproc.stats.processes_evicted': { type: 'int', on: 'cnproc.stats', brief: 'Process-table evictions since start.' },
+  'cnproc.stats.executables_hashed': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief:
+      'Executable files hashed since start (with process.hashExecutables; by reason skipped: cnproc_executable_hashes_total on /metrics).',
+  },
+  'cnproc.stats.executable_hashes_skipped': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief: 'Executable files not hashed since start, all reasons.',
+  },
+  'cnproc.stats.exec_hash_late': {
+    type: 'int',
+    on: 'cnproc.stats',
+    brief: "Exec records that went out before their file's hash was known (a later record of the process carries it), since start.",
+  },
   'cnproc.stats.exported': { type: 'int', on: 'cnproc.stats', brief: 'Records exported (all exporters) since start.' },
   'cnproc.stats.export_dropped': {
     type: 'int',
@@ -529,11 +590,56 @@ interface Derived {
   creationTime: string | null;
   /** memfd / deleted (process/executable.ts); null for a file still there. */
   origin: ExecutableOrigin | null;
+  /** The executable file's facts as attribute values (the hash is read live: it comes later). */
+  file: FileValues | null;
   /** Capability names (capabilities.ts); null when unknown. */
   capEffective: string[] | null;
   capPermitted: string[] | null;
   /** The full attributes as a split record's shared block, made on the entry's first split record. */
   block?: ProcessBlock;
+  /** The program file's hash state when the block was made (the block is made again when it changes). */
+  blockHashState?: string | null;
+}
+
+interface FileValues {
+  inode: string;
+  device: string;
+  mtime: string;
+  mode: string;
+}
+
+/** The executable file's values that take formatting, once per file identity (shared by its processes). */
+const fileCache = new WeakMap<ExecutableFile, FileValues>();
+
+function fileValues(f: ExecutableFile): FileValues {
+  let v = fileCache.get(f);
+  if (v !== undefined) return v;
+  const ns = f.mtimeNs;
+  const sec = Number(ns / 1_000_000_000n);
+  const t: HrTime = [sec, Number(ns - BigInt(sec) * 1_000_000_000n)];
+  v = {
+    inode: String(f.ino),
+    device: `${f.devMajor}:${f.devMinor}`,
+    mtime: `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(t[1]).padStart(9, '0')}Z`,
+    mode: (f.mode & 0o7777).toString(8).padStart(4, '0'),
+  };
+  fileCache.set(f, v);
+  return v;
+}
+
+/** The executable file's attributes (full records). */
+function fileAttributes(a: Partial<Attrs>, f: ExecutableFile, v: FileValues): void {
+  if (f.buildId !== null) a['process.executable.build_id.gnu'] = f.buildId;
+  else if (f.buildIdMissing !== null) a['cnproc.process.executable.build_id_missing'] = f.buildIdMissing;
+  if (f.sha256 !== null) a['cnproc.process.executable.hash.sha256'] = f.sha256;
+  else if (f.hashState !== 'off') a['cnproc.process.executable.hash.missing'] = f.hashState;
+  a['cnproc.process.executable.size'] = f.size;
+  a['cnproc.process.executable.inode'] = v.inode;
+  a['cnproc.process.executable.device'] = v.device;
+  a['cnproc.process.executable.mtime'] = v.mtime;
+  a['cnproc.process.executable.owner.id'] = f.uid;
+  a['cnproc.process.executable.group.id'] = f.gid;
+  a['cnproc.process.executable.mode'] = v.mode;
 }
 
 /** Keyed by entry, weakly: an entry leaving the process table (and every event holding it) takes its values along. */
@@ -563,6 +669,7 @@ function derivedOf(p: ProcessInfo, ctx: MappingContext): Derived {
     loginUserName: p.loginUid !== null ? ctx.userName(p.loginUid) : undefined,
     creationTime: p.startTime ? isoTime(p.startTime) : null,
     origin: executableOrigin(p.exe),
+    file: p.exeFile !== null ? fileValues(p.exeFile) : null,
     capEffective: p.capEffective !== null ? capabilityNames(p.capEffective) : null,
     capPermitted: p.capPermitted !== null ? capabilityNames(p.capPermitted) : null,
   };
@@ -595,6 +702,7 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
       a['cnproc.process.executable.mount.type'] = m.fsType;
     }
   }
+  if (d.file !== null) fileAttributes(a, p.exeFile as ExecutableFile, d.file);
   if (d.argv !== null) {
     a['process.command'] = d.argv[0] as string;
     a['process.command_args'] = d.argv;
@@ -691,11 +799,15 @@ export function splitRecordAttributes(x: EnrichedEvent, eventName: string, ctx: 
   if (ctx.workloadAttributes && x.workload) return null;
   const d = derivedOf(p, ctx);
   let block = d.block;
-  if (block === undefined) {
+  // The one value of an entry that changes: its program's hash, filled in by the hasher after the
+  // exec record left (the exit then carries it). A block made before is made again.
+  const hashState = p.exeFile?.hashState ?? null;
+  if (block === undefined || d.blockHashState !== hashState) {
     const attrs: Partial<Attrs> = {};
     fullAttributes(attrs, p, d);
     block = { attrs: Object.freeze(attrs) as LogAttributes, encoded: undefined };
     d.block = block;
+    d.blockHashState = hashState;
   }
   const own = headAttributes(x, eventName);
   eventAttributes(own, x, false, ctx);

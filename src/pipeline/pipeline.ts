@@ -31,6 +31,7 @@ import { SCOPE_NAME, toLogRecord } from '../otel/record.js';
 import { PASS, type PressureStage } from '../pressure/pressure.js';
 import { processSection } from '../process/config.js';
 import { Enricher, type EnricherStats } from '../process/enricher.js';
+import { ExecutableHasher, type HashOptions } from '../process/executable-hash.js';
 import { type HostClock, readHostClock } from '../process/identity.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { MountTables } from '../process/mounts.js';
@@ -52,6 +53,11 @@ export interface ProcessLogsOptions extends Omit<ProcEventSourceOptions, 'onEven
   hostRoot?: string;
   ancestryDepth?: number;
   maxProcesses?: number;
+  /**
+   * SHA-256 of exec'd program files on a thread of its own (default: the process section's
+   * hashExecutables and hash* limits); false: none.
+   */
+  hashExecutables?: boolean | HashOptions;
   /** Redacts secrets from argv before it becomes an attribute (default: no redaction). */
   redact?: MappingContext['redact'];
   /** User and group names (default: a UserDb reading /etc/passwd and /etc/group). */
@@ -131,18 +137,28 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     exec: enrich,
     fork: enrich && pd.forkSnapshot,
     maxBytes: pd.maxCommandLineBytes,
+    executableFile: pd.executableFile,
     namespaces: namespaceReads(pd),
   };
   const nsReads = snapshot.namespaces ?? 'none';
   // The executable's mount needs ns/mnt of each exec; "which are the host's" needs every namespace.
   const mounts = snapshot.exec && nsReads !== 'none' ? new MountTables({ hostRoot: opts.hostRoot ?? pd.hostRoot }) : undefined;
   const hostNamespaces = snapshot.exec && nsReads === 'all' ? readHostNamespaces() : undefined;
+  // Nothing to hash without the program file's identity (process.executableFile).
+  const hash = (opts.snapshot?.executableFile ?? pd.executableFile) ? (opts.hashExecutables ?? pd.hashExecutables) : false;
+  const hasher =
+    enrich && hash !== false
+      ? new ExecutableHasher(
+          hash === true ? { maxFileBytes: pd.hashMaxFileBytes, cacheEntries: pd.hashCacheEntries, timeoutMs: pd.hashTimeoutMs } : hash,
+        )
+      : null;
   const enricher = new Enricher(host, {
     ancestryDepth: opts.ancestryDepth ?? pd.ancestryDepth,
     maxProcesses: opts.maxProcesses ?? pd.maxProcesses,
     workloads,
     ...(mounts ? { mounts } : {}),
     ...(hostNamespaces ? { hostNamespaces } : {}),
+    hasher,
   });
   const ctx: MappingContext = {
     userName: (uid) => users.userName(uid),
@@ -207,9 +223,17 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     opts.onEnriched?.(batch);
   };
 
-  const source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
+  let source: ProcEventSource;
+  try {
+    source = await ProcEventSource.start({ ...opts, snapshot, onEvents });
+  } catch (err) {
+    await hasher?.close();
+    mounts?.close();
+    throw err;
+  }
   // After subscribing, so no process can start unseen between the scan and the first event.
-  if (enrich) enricher.seed(scanProc(host, snapshot.maxBytes, '/proc', nsReads, hostNamespaces ?? null));
+  if (enrich)
+    enricher.seed(scanProc(host, snapshot.maxBytes, '/proc', nsReads, hostNamespaces ?? null, hasher, snapshot.executableFile ?? true));
   return {
     source,
     enricher,
@@ -224,9 +248,10 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
       ctx.redact = r;
     },
     stop: async () => {
-      const s = await source.stop();
+      const stats = await source.stop();
       mounts?.close();
-      return s;
+      await hasher?.close();
+      return stats;
     },
   };
 }

@@ -13,6 +13,10 @@ export interface ProcessConfig extends SnapshotConfig {
   containerNames: boolean;
   hostRoot: string;
   maxStateFileBytes: number;
+  hashExecutables: boolean;
+  hashMaxFileBytes: number;
+  hashCacheEntries: number;
+  hashTimeoutMs: number;
 }
 
 export const processSection: ConfigSection<ProcessConfig> = {
@@ -45,6 +49,28 @@ export const processSection: ConfigSection<ProcessConfig> = {
       doc: 'Largest runtime state file read to name a container (podman/CRI-O containers.json grows with the containers on the host); larger ones flag the container too-large.',
       format: bytesFormat(4096, 268_435_456),
       default: 4_194_304,
+    },
+    hashExecutables: {
+      doc: "SHA-256 of each exec'd program file (cnproc.process.executable.hash.sha256), on a low-priority thread of its own, cached by file identity: an exec record carries it when the file was hashed before, else the process's later records do. Costs a read of each new program file (measured in docs/benchmarks.md); false: no hashing (file identity and build id are still read).",
+      format: BOOLEAN,
+      default: true,
+      env: 'CNPROC_OTEL_HASH_EXECUTABLES',
+      arg: 'hash-executables',
+    },
+    hashMaxFileBytes: {
+      doc: 'Largest executable hashed; larger ones are skipped (counted, and flagged too_large on their records).',
+      format: bytesFormat(4096, 4_294_967_296),
+      default: 67_108_864,
+    },
+    hashCacheEntries: {
+      doc: "Most executable files (by identity) whose hash is kept; the least recently exec'd are forgotten first.",
+      format: intFormat(16, 1_048_576),
+      default: 4096,
+    },
+    hashTimeoutMs: {
+      doc: 'Longest the hasher reads one file; a file not done by then is skipped (counted as timeout).',
+      format: intFormat(100, 600_000),
+      default: 5000,
     },
   },
 };

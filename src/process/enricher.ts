@@ -6,6 +6,7 @@ import type { ProcEvent } from '../kernel/events.js';
 import type { Attachment } from '../kernel/proc-files.js';
 import { EscalationTracker } from './escalation.js';
 import { executableOrigin } from './executable.js';
+import type { ExecutableHasher, HashStats } from './executable-hash.js';
 import type { HostClock } from './identity.js';
 import { type EnrichedEvent, type Escalation, type PreviousValues, type ProcessInfo, unknownProcess } from './model.js';
 import type { MountTables, MountTablesStats } from './mounts.js';
@@ -25,6 +26,8 @@ export interface EnricherOptions {
   mounts?: MountTables;
   /** The host's namespaces, to say which of a process's are not (with process.namespaces). */
   hostNamespaces?: HostNamespaces;
+  /** Hashes each exec's program file (SHA-256, off the event loop); without it files are described, not hashed. */
+  hasher?: ExecutableHasher | null;
 }
 
 export interface EnricherStats {
@@ -35,6 +38,8 @@ export interface EnricherStats {
   execs: number;
   /** Mount tables (process.executableMount): open, reads, lookups that could not say. */
   mounts?: MountTablesStats | null;
+  /** Executable hashing; null when off. */
+  hash: HashStats | null;
 }
 
 export class Enricher {
@@ -67,6 +72,7 @@ export class Enricher {
       execIncomplete: this.execIncomplete,
       execs: this.execs,
       mounts: this.opts.mounts?.stats() ?? null,
+      hash: this.opts.hasher?.stats() ?? null,
     };
   }
 
@@ -105,7 +111,16 @@ export class Enricher {
       }
       case 'exec': {
         const before = t.get(e.tgid);
-        process = applySnapshot(e.tgid, snapshot ?? [], before, this.host, 'exec', null, this.opts.hostNamespaces ?? null);
+        process = applySnapshot(
+          e.tgid,
+          snapshot ?? [],
+          before,
+          this.host,
+          'exec',
+          null,
+          this.opts.hostNamespaces ?? null,
+          this.opts.hasher ?? null,
+        );
         if (!snapshot) process = { ...process, missing: ['snapshot:skipped'] };
         else if (this.opts.mounts !== undefined && process.mntNs !== null && process.exe !== null) process = this.locate(process);
         if (process.parentEntityId === null && process.ppid !== null) {

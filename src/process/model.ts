@@ -3,6 +3,7 @@
  * setuid, comm) replaces the entry, so an event that holds an entry keeps what was true then.
  */
 import type { HrTime, ProcEvent } from '../kernel/events.js';
+import type { ExecutableFile } from './executable-hash.js';
 import type { ExecutableMount } from './mounts.js';
 import type { Namespaces } from './namespaces.js';
 import type { Workload } from './workload.js';
@@ -19,6 +20,12 @@ export interface ProcessInfo {
   readonly comm: string | null;
   /** Executable path (readlink /proc/<pid>/exe), escaped. */
   readonly exe: string | null;
+  /**
+   * The program file (identity, mode, owner, build id, and its SHA-256 once hashed), read at exec
+   * through the exe link; shared by every process running the same file (executable-hash.ts).
+   * Null when not read (before the agent started, or the read failed: see missing).
+   */
+  readonly exeFile: ExecutableFile | null;
   /** Escaped argv; see util/escape.ts. */
   readonly argv: readonly string[] | null;
   readonly argvTruncated: boolean;
@@ -125,6 +132,7 @@ export function unknownProcess(tgid: number, ppid: number | null): ProcessInfo {
     parentEntityId: null,
     comm: null,
     exe: null,
+    exeFile: null,
     argv: null,
     argvTruncated: false,
     cwd: null,

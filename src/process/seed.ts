@@ -4,19 +4,26 @@
  */
 import { readdirSync } from 'node:fs';
 import { type Attachment, type NamespaceReads, ProcFileReader } from '../kernel/proc-files.js';
+import type { ExecutableHasher } from './executable-hash.js';
 import type { HostClock } from './identity.js';
 import type { ProcessInfo } from './model.js';
 import type { HostNamespaces } from './namespaces.js';
 import { applySnapshot } from './snapshot.js';
 
+/**
+ * `hasher`: queues the program files of the processes found for hashing (their exits then carry
+ * the hash). `executableFile`: describe each program file (process.executableFile).
+ */
 export function scanProc(
   host: HostClock,
   maxBytes: number,
   procRoot = '/proc',
   namespaces: NamespaceReads = 'none',
   hostNs: HostNamespaces | null = null,
+  hasher: ExecutableHasher | null = null,
+  executableFile = true,
 ): ProcessInfo[] {
-  const reader = new ProcFileReader(maxBytes, procRoot, namespaces);
+  const reader = new ProcFileReader(maxBytes, procRoot, executableFile, namespaces);
   const out: ProcessInfo[] = [];
   let names: string[];
   try {
@@ -29,7 +36,7 @@ export function scanProc(
     const pid = Number(name);
     const snap: Attachment[] = [];
     reader.execSnapshot(pid, snap);
-    const info = applySnapshot(pid, snap, undefined, host, 'scan', null, hostNs);
+    const info = applySnapshot(pid, snap, undefined, host, 'scan', null, hostNs, hasher);
     // A process that vanished during the scan has no stat: skip it rather than keep a husk.
     if (info.startTicks !== null) out.push(info);
   }

@@ -4,10 +4,12 @@
  * "cmdline: gone" instead of silently lacking it.
  */
 import type { HrTime } from '../kernel/events.js';
+import { decodeExeFile } from '../kernel/exe-file.js';
 import { type Attachment, ProcFile, ReadStatus } from '../kernel/proc-files.js';
 import { escapeBytes } from '../util/escape.js';
 import { parseStatusCapabilities } from './capabilities.js';
 import { cgroupIdentity } from './container.js';
+import { type ExecutableHasher, unhashedFile } from './executable-hash.js';
 import { type HostClock, processEntityId, startTimeMs } from './identity.js';
 import { type ProcessInfo, UNSET_ID, unknownProcess } from './model.js';
 import { type HostNamespaces, nonHostTypes, parseNamespaceLink } from './namespaces.js';
@@ -30,6 +32,7 @@ const FILE_FIELD: Record<number, string> = {
   [ProcFile.nsIpc]: 'ns_ipc',
   [ProcFile.nsCgroup]: 'ns_cgroup',
   [ProcFile.nsTime]: 'ns_time',
+  [ProcFile.exeFile]: 'executable_file',
 };
 
 const REASON: Record<number, string> = {
@@ -53,6 +56,8 @@ function msToHrTime(ms: number): HrTime {
 /**
  * `source`: why the snapshot was taken. `forkTime`: the fork event's time, the exact start.
  * `hostNs`: the host's namespaces, to say which of the process's are not (when they were read).
+ * `hasher`: gives the program file of an exec (or of a process found by the start-up scan) its
+ * shared object (hash known or queued); without it the file is described but never hashed.
  */
 export function applySnapshot(
   tgid: number,
@@ -62,6 +67,7 @@ export function applySnapshot(
   source: ProcessInfo['source'],
   forkTime: HrTime | null = null,
   hostNs: HostNamespaces | null = null,
+  hasher: ExecutableHasher | null = null,
 ): ProcessInfo {
   const info = { ...(base ?? unknownProcess(tgid, null)) } as { -readonly [K in keyof ProcessInfo]: ProcessInfo[K] };
   info.source = source;
@@ -70,6 +76,7 @@ export function applySnapshot(
   if (source === 'exec') {
     // exec replaces the program: what the fork inherited from the parent no longer holds.
     info.exe = null;
+    info.exeFile = null;
     info.argv = null;
     info.argvTruncated = false;
     info.comm = null;
@@ -88,7 +95,10 @@ export function applySnapshot(
   let nsIpc: number | null = null;
   let nsCgroup: number | null = null;
   let nsTime: number | null = null;
-  for (const a of snapshot) {
+  /** Index of the program file's attachment: decoded after the loop, once the exe path is known. */
+  let fileAt = -1;
+  for (let i = 0; i < snapshot.length; i++) {
+    const a = snapshot[i] as Attachment;
     if (a.file >= ProcFile.nsPid) nsRead = true;
     if (a.status !== ReadStatus.ok && a.status !== ReadStatus.truncated) {
       // An empty cmdline read as "ok" is a kernel thread or a zombie; an error is what we name.
@@ -142,6 +152,9 @@ export function applySnapshot(
       }
       case ProcFile.exe:
         info.exe = escapeBytes(b);
+        break;
+      case ProcFile.exeFile:
+        fileAt = i;
         break;
       case ProcFile.cwd:
         info.cwd = escapeBytes(b);
@@ -211,6 +224,15 @@ export function applySnapshot(
       const ns = { pid: nsPid, mnt: info.mntNs, net: nsNet, user: nsUser, uts: nsUts, ipc: nsIpc, cgroup: nsCgroup, time: nsTime };
       info.namespaces = { ...ns, nonHost: hostNs !== null ? nonHostTypes(ns, hostNs) : null };
     }
+  }
+  if (fileAt >= 0) {
+    const bytes = (snapshot[fileAt] as Attachment).bytes;
+    if (hasher !== null && source !== 'fork') info.exeFile = hasher.atExec(bytes, tgid, info.exe, source === 'exec');
+    else {
+      const facts = decodeExeFile(bytes);
+      info.exeFile = facts === null ? null : unhashedFile(facts);
+    }
+    if (info.exeFile === null) missing.push('executable_file:unreadable');
   }
   info.missing = missing;
   return info;

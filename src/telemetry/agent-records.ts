@@ -86,6 +86,12 @@ export function statsRecord(now: TelemetrySnapshot, time: HrTime): LogRecord {
     'cnproc.stats.aggregated': now.pressure.aggregated,
     'cnproc.pressure.level': now.pressure.level,
   };
+  const h = now.process.hash;
+  if (h) {
+    attributes['cnproc.stats.executables_hashed' satisfies AttrName] = h.hashed;
+    attributes['cnproc.stats.executable_hashes_skipped' satisfies AttrName] = Object.values(h.skipped).reduce((a, b) => a + b, 0);
+    attributes['cnproc.stats.exec_hash_late' satisfies AttrName] = h.execsLate;
+  }
   const lost = lossTotals(now);
   for (const cause of LOSS_CAUSES) attributes[`cnproc.stats.lost.${cause.key}` satisfies AttrName] = lost[cause.key];
   return {

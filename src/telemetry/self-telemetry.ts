@@ -13,6 +13,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { MALFORMED_REASONS } from '../kernel/decode.js';
+import { HASH_SKIP_REASONS } from '../process/executable-hash.js';
 import { withUnitSuffixes } from './prometheus-names.js';
 import { LOSS_CAUSES, type TelemetrySnapshot } from './snapshot.js';
 
@@ -225,6 +226,39 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     'Process-table entries evicted to stay under the limit',
     '{process}',
     (r, s) => r.observe(s.process.evicted),
+  ],
+  [
+    'cnproc.executable.hashes',
+    'counter',
+    'Executable files hashed (outcome hashed), or skipped by reason (too_large, not_regular, gone, denied, changed, timeout, queue_full, failed)',
+    '{file}',
+    (r, s) => {
+      const h = s.process.hash;
+      if (!h) return;
+      r.observe(h.hashed, { outcome: 'hashed' });
+      for (const k of HASH_SKIP_REASONS) r.observe(h.skipped[k], { outcome: k });
+    },
+  ],
+  [
+    'cnproc.executable.hash_execs',
+    'counter',
+    'Exec records by whether the executable hash was known (cached) or not yet (late: a later record of the process carries it)',
+    '{exec}',
+    (r, s) => {
+      const h = s.process.hash;
+      if (!h) return;
+      r.observe(h.execsWithHash, { hash: 'cached' });
+      r.observe(h.execsLate, { hash: 'late' });
+    },
+  ],
+  [
+    'cnproc.executable.hash_bytes',
+    'counter',
+    'Bytes of executable files read by the hasher',
+    'By',
+    (r, s) => {
+      if (s.process.hash) r.observe(s.process.hash.bytes);
+    },
   ],
   [
     'cnproc.containers',

@@ -39,3 +39,50 @@ test('stop report: the loss line from the loss table, the process table and the 
   assert.match(lines[3] ?? '', /^accounting: generated=100 kernel_lost=10 received=90 handoff_dropped=0 emitted=80 filtered=10 /);
   assert.ok(!lines.some((l) => l.startsWith('filter:')), 'no filter line without rules');
 });
+
+test('stop report: executable hashes, skipped by reason, and exec records with and without the hash', () => {
+  const final = telemetrySnapshot({
+    process: {
+      processes: 3,
+      evicted: 0,
+      execIncomplete: 0,
+      execs: 40,
+      hash: {
+        hashed: 5,
+        bytes: 3 * 1_048_576,
+        cpuUs: 4200,
+        execsWithHash: 30,
+        execsLate: 6,
+        skipped: { too_large: 1, not_regular: 0, gone: 2, denied: 0, changed: 1, timeout: 0, queue_full: 0, failed: 0 },
+        cached: 9,
+        queued: 0,
+      },
+    },
+  });
+  const lines = stopReport({
+    final,
+    enrich: true,
+    filter: { rules: [], stats: () => ({ kept: 0, dropped: 0, rules: [], defaultHits: 0 }) },
+    spool: true,
+    flushed: true,
+    delivered: true,
+    otlpStored: 0,
+  });
+  assert.ok(
+    lines.includes(
+      'executable hashes: 5 files hashed (3.0 MiB, 4 ms CPU), skipped: too_large=1 gone=2 changed=1; 30 exec records with the hash, 6 without it yet (late)',
+    ),
+    lines.join('\n'),
+  );
+  // Hashing off: no line.
+  const off = stopReport({
+    final: telemetrySnapshot(),
+    enrich: true,
+    filter: { rules: [], stats: () => ({ kept: 0, dropped: 0, rules: [], defaultHits: 0 }) },
+    spool: true,
+    flushed: true,
+    delivered: true,
+    otlpStored: 0,
+  });
+  assert.ok(!off.some((l) => l.startsWith('executable hashes')));
+});

@@ -63,6 +63,7 @@ describe('defaults and precedence', () => {
       'events',
       'exit-nonzero-only',
       'exporter',
+      'hash-executables',
       'log-level',
       'metrics-port',
       'otlp-endpoint',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EventFilter } from '../../src/filter/filter.js';
 import type { ProcEvent } from '../../src/kernel/events.js';
+import type { ExecutableFile } from '../../src/process/executable-hash.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import type { Workload } from '../../src/process/workload.js';
 
@@ -281,4 +282,38 @@ test('security conditions: escalated, escalation mechanism, capability, privileg
   );
   assert.ok(f.keep({ ...setuid, ancestors: ['/usr/bin/make'] }));
   assert.ok(!f.keep(exec({}, ['/usr/bin/make'])));
+});
+
+test('executable file conditions: sha256 once hashed, build id from the exec', () => {
+  const file = (over: Partial<ExecutableFile>): ExecutableFile => ({
+    dev: 1,
+    devMajor: 0,
+    devMinor: 1,
+    ino: 5n,
+    size: 10,
+    mode: 0o100755,
+    uid: 0,
+    gid: 0,
+    nlink: 1,
+    mtimeNs: 0n,
+    ctimeNs: 0n,
+    buildId: 'c0ffee',
+    buildIdMissing: null,
+    sha256: 'ab'.repeat(32),
+    hashState: 'hashed',
+    ...over,
+  });
+  const hashed = exec({ exeFile: file({}) });
+  const pending = exec({ exeFile: file({ sha256: null, hashState: 'pending' }) });
+  assert.ok(keeps({ sha256: 'AB'.repeat(32) }, hashed), 'case does not matter');
+  assert.ok(keeps({ sha256: ['cd'.repeat(32), 'ab'.repeat(32)] }, hashed));
+  assert.ok(!keeps({ sha256: 'cd'.repeat(32) }, hashed));
+  assert.ok(!keeps({ sha256: 'ab'.repeat(32) }, pending), 'not hashed yet: does not match');
+  assert.ok(!keeps({ sha256: 'ab'.repeat(32) }, exec({})), 'no file read: does not match');
+  assert.ok(keeps({ buildId: 'C0FFEE' }, pending));
+  assert.ok(!keeps({ buildId: 'c0ffee' }, exec({ exeFile: file({ buildId: null, buildIdMissing: 'none' }) })));
+  // Drop a known-good build tool by digest, keep everything else.
+  const f = new EventFilter([{ action: 'drop', match: { events: ['exec', 'exit'], sha256: 'ab'.repeat(32) } }], 'keep', names);
+  assert.ok(!f.keep(hashed));
+  assert.ok(f.keep(pending));
 });

@@ -95,6 +95,14 @@ const bad: Array<[string, unknown, RegExp, Array<string | number>]> = [
     /match\.nonHostNamespace\[1\]: must be one of: pid, mnt, net, user, uts, ipc, cgroup, time: value was "network"/,
     [0, 'match', 'nonHostNamespace', 1],
   ],
+  [
+    'bad sha256',
+    [{ action: 'drop', match: { sha256: ['ab'.repeat(32), 'md5:abc'] } }],
+    /match\.sha256\[1\]: is not a SHA-256 digest \(64 hex digits\): value was "md5:abc"/,
+    [0, 'match', 'sha256', 1],
+  ],
+  ['odd build id', [{ action: 'keep', match: { buildId: 'abc' } }], /match\.buildId: is not a build id/, [0, 'match', 'buildId']],
+  ['no build id', [{ action: 'keep', match: { buildId: [] } }], /must list at least one hex value/, [0, 'match', 'buildId']],
 ];
 for (const [name, rules, re, at] of bad) {
   test(`invalid: ${name}`, () => {

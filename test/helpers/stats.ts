@@ -32,7 +32,7 @@ export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
 export function telemetrySnapshot(over: Partial<TelemetrySnapshot> = {}): TelemetrySnapshot {
   return {
     capture: captureStats(),
-    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0 },
+    process: { processes: 1, evicted: 0, execIncomplete: 0, execs: 0, hash: null },
     exporters: [],
     emitted: 0,
     filtered: 0,

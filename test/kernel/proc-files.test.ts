@@ -3,11 +3,12 @@
  * tree for the cases a real process cannot be made to show (truncation, a missing file).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { decodeExeFile } from '../../src/kernel/exe-file.js';
 import { type Attachment, ProcFile, ProcFileReader, ReadStatus } from '../../src/kernel/proc-files.js';
 
 const dec = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -18,6 +19,7 @@ const NO_SUCH_PID = 4_194_305;
 const EXEC_ORDER = [
   ProcFile.cmdline,
   ProcFile.exe,
+  ProcFile.exeFile,
   ProcFile.stat,
   ProcFile.status,
   ProcFile.cwd,
@@ -59,6 +61,23 @@ test('a live process: every file of an exec snapshot, in order, with the same by
   assert.deepEqual(m.get(ProcFile.cgroup)?.bytes, new Uint8Array(readFileSync('/proc/self/cgroup')));
   assert.match(dec(m.get(ProcFile.stat)?.bytes as Uint8Array), new RegExp(`^${process.pid} \\(`));
   assert.match(dec(m.get(ProcFile.status)?.bytes as Uint8Array), /\nUid:\t/);
+  // The program file: the identity stat gives, and the build id readelf prints.
+  const f = decodeExeFile(m.get(ProcFile.exeFile)?.bytes as Uint8Array);
+  const st = statSync(process.execPath, { bigint: true });
+  assert.deepEqual(
+    [f?.dev, f?.ino, f?.size, f?.mode, f?.uid, f?.gid, f?.mtimeNs, f?.ctimeNs],
+    [Number(st.dev), st.ino, Number(st.size), Number(st.mode), Number(st.uid), Number(st.gid), st.mtimeNs, st.ctimeNs],
+  );
+  const notes = execFileSync('readelf', ['-n', process.execPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.equal(f?.buildId ?? f?.buildIdMissing, /Build ID: ([0-9a-f]+)/.exec(notes)?.[1] ?? 'none');
+
+  // process.executableFile false: the program file is not read.
+  const plain: Attachment[] = [];
+  new ProcFileReader(32_768, '/proc', false).execSnapshot(process.pid, plain);
+  assert.deepEqual(
+    plain.map((a) => a.file),
+    EXEC_ORDER.filter((x) => x !== ProcFile.exeFile),
+  );
 
   const fork: Attachment[] = [];
   r.forkSnapshot(process.pid, fork);
@@ -96,6 +115,7 @@ test('a zombie: no command line or executable, but stat and status are still the
     assert.equal(out.length, EXEC_ORDER.length);
     assert.deepEqual([m.get(ProcFile.cmdline)?.status, m.get(ProcFile.cmdline)?.bytes.length], [ReadStatus.ok, 0]);
     assert.equal(m.get(ProcFile.exe)?.status, ReadStatus.gone);
+    assert.equal(m.get(ProcFile.exeFile)?.status, ReadStatus.gone, 'the program file went with the memory');
     assert.equal(m.get(ProcFile.stat)?.status, ReadStatus.ok);
     assert.match(dec(m.get(ProcFile.stat)?.bytes as Uint8Array), /\(sleep\) Z /);
     assert.equal(m.get(ProcFile.status)?.status, ReadStatus.ok);
@@ -118,6 +138,8 @@ test('a fake /proc tree: files and links read relative to the process directory;
   );
   assert.equal(dec(m.get(ProcFile.exe)?.bytes as Uint8Array), '/usr/bin/sleep');
   assert.equal(dec(m.get(ProcFile.cwd)?.bytes as Uint8Array), '/tmp');
+  // A plain symlink here: the program file is whatever it leads to.
+  assert.equal(decodeExeFile(m.get(ProcFile.exeFile)?.bytes as Uint8Array)?.ino, statSync('/usr/bin/sleep', { bigint: true }).ino);
   // The other files have their own limits, above the command line's.
   assert.equal(dec(m.get(ProcFile.stat)?.bytes as Uint8Array), STAT);
   assert.equal(dec(m.get(ProcFile.loginuid)?.bytes as Uint8Array), '1000');
@@ -131,7 +153,17 @@ test('a missing link goes on; a missing regular file means reaped and ends the s
   new ProcFileReader(64, noExe).execSnapshot(4242, a);
   assert.deepEqual(
     a.map((x) => x.status),
-    [ReadStatus.ok, ReadStatus.gone, ReadStatus.ok, ReadStatus.ok, ReadStatus.ok, ReadStatus.ok, ReadStatus.ok, ReadStatus.ok],
+    [
+      ReadStatus.ok,
+      ReadStatus.gone,
+      ReadStatus.gone,
+      ReadStatus.ok,
+      ReadStatus.ok,
+      ReadStatus.ok,
+      ReadStatus.ok,
+      ReadStatus.ok,
+      ReadStatus.ok,
+    ],
   );
 
   const noCmdline = fakeProc({ stat: STAT }, { exe: '/bin/true', cwd: '/' });

@@ -14,6 +14,7 @@ import {
 import { renderAttributesMarkdown } from '../../src/otel/attributes-doc.js';
 import { bodyOf, EVENT_NAMES, severityOf, toLogRecord } from '../../src/otel/record.js';
 import { joinAttributes } from '../../src/otel/split-attributes.js';
+import type { ExecutableFile } from '../../src/process/executable-hash.js';
 import { type EnrichedEvent, type ProcessInfo, unknownProcess } from '../../src/process/model.js';
 import type { ExecutableMount } from '../../src/process/mounts.js';
 import type { Namespaces } from '../../src/process/namespaces.js';
@@ -246,6 +247,74 @@ test('a memfd or deleted executable is flagged fileless with its origin; a file 
   assert.equal(at('/usr/bin/curl')['cnproc.process.executable.fileless'], undefined);
 });
 
+/** A setuid-root program file as the capture thread describes it. */
+const FILE: ExecutableFile = {
+  dev: 2049,
+  devMajor: 8,
+  devMinor: 1,
+  ino: 2n ** 60n + 7n,
+  size: 55_680,
+  mode: 0o104755,
+  uid: 0,
+  gid: 0,
+  nlink: 1,
+  mtimeNs: 1_700_000_000_123_456_789n,
+  ctimeNs: 1_700_000_001_000_000_000n,
+  buildId: '0a1b2c',
+  buildIdMissing: null,
+  sha256: 'ab'.repeat(32),
+  hashState: 'hashed',
+};
+
+test('the executable file: identity, owner, mode, build id and hash; why a hash or build id is missing', () => {
+  const at = (exeFile: ExecutableFile) =>
+    recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, exeFile } }, 'process.exec', ctx);
+  const a = at(FILE);
+  assert.equal(a['process.executable.build_id.gnu'], '0a1b2c');
+  assert.equal(a['cnproc.process.executable.hash.sha256'], 'ab'.repeat(32));
+  assert.equal(a['cnproc.process.executable.hash.missing'], undefined);
+  assert.equal(a['cnproc.process.executable.size'], 55_680);
+  assert.equal(a['cnproc.process.executable.inode'], '1152921504606846983', 'exact beyond 2^53');
+  assert.equal(a['cnproc.process.executable.device'], '8:1');
+  assert.equal(a['cnproc.process.executable.mtime'], '2023-11-14T22:13:20.123456789Z');
+  assert.equal(a['cnproc.process.executable.mode'], '4755');
+  assert.equal(a['cnproc.process.executable.owner.id'], 0);
+  const later = at({ ...FILE, buildId: null, buildIdMissing: 'not_elf', sha256: null, hashState: 'pending' });
+  assert.equal(later['process.executable.build_id.gnu'], undefined);
+  assert.equal(later['cnproc.process.executable.build_id_missing'], 'not_elf');
+  assert.equal(later['cnproc.process.executable.hash.sha256'], undefined);
+  assert.equal(later['cnproc.process.executable.hash.missing'], 'pending');
+  // Hashing off: no hash attribute at all.
+  const off = at({ ...FILE, sha256: null, hashState: 'off' });
+  assert.equal(off['cnproc.process.executable.hash.missing'], undefined);
+  // The hash arrives after the exec record: the same process's next record carries it.
+  const shared: ExecutableFile = { ...FILE, sha256: null, hashState: 'pending' };
+  const p: ProcessInfo = { ...proc, exeFile: shared };
+  assert.equal(
+    recordAttributes({ ...enriched(events[1] as ProcEvent), process: p }, 'process.exec', ctx)['cnproc.process.executable.hash.missing'],
+    'pending',
+  );
+  shared.sha256 = 'cd'.repeat(32);
+  shared.hashState = 'hashed';
+  const exit = events.find((e) => e.kind === 'exit' && !e.isThread) as ProcEvent;
+  assert.equal(
+    recordAttributes({ ...enriched(exit), process: p }, 'process.exit', ctx)['cnproc.process.executable.hash.sha256'],
+    'cd'.repeat(32),
+  );
+  // The same through the agent's split records: the exec's shared block is made again for the exit.
+  const shared2: ExecutableFile = { ...FILE, sha256: null, hashState: 'pending' };
+  const p2: ProcessInfo = { ...proc, exeFile: shared2 };
+  const execParts = splitRecordAttributes({ ...enriched(events[1] as ProcEvent), process: p2 }, 'process.exec', ctx);
+  assert.equal(execParts?.block.attrs['cnproc.process.executable.hash.missing'], 'pending');
+  shared2.sha256 = 'ef'.repeat(32);
+  shared2.hashState = 'hashed';
+  const exitParts = splitRecordAttributes({ ...enriched(exit), process: p2 }, 'process.exit', ctx);
+  assert.ok(exitParts !== null && exitParts.block !== execParts?.block);
+  assert.equal(exitParts.block.attrs['cnproc.process.executable.hash.sha256'], 'ef'.repeat(32));
+  assert.equal(exitParts.block.attrs['cnproc.process.executable.hash.missing'], undefined);
+  assert.equal(execParts?.block.attrs['cnproc.process.executable.hash.missing'], 'pending', 'the exec record keeps what it said');
+});
+
 test('every attribute emitted for every event kind is documented, with its documented type', () => {
   const seen = new Set<string>();
   const samples: Array<[EnrichedEvent, MappingContext]> = [
@@ -263,6 +332,14 @@ test('every attribute emitted for every event kind is documented, with its docum
     [{ ...enriched(events[1] as ProcEvent), escalation: PTRACE_EXEC }, ctx],
     [{ ...enriched(events[6] as ProcEvent), escalation: PTRACE_ATTACH }, ctx],
     [{ ...enriched(events[3] as ProcEvent), escalation: UID_CHANGE }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exeFile: FILE } }, ctx],
+    [
+      {
+        ...enriched(events[1] as ProcEvent),
+        process: { ...proc, exeFile: { ...FILE, buildId: null, buildIdMissing: 'none', sha256: null, hashState: 'too_large' } },
+      },
+      ctx,
+    ],
   ];
   for (const [x, c] of samples) {
     const attrs = recordAttributes(x, EVENT_NAMES[x.event.kind], c);
@@ -298,6 +375,19 @@ test('the agent’s own records carry only documented attributes of the document
     ...zero,
     capture: { ...zero.capture, kernelDrops: 5 },
     pressure: { ...zero.pressure, dropped: { rate_limit: 2, priority: 1 } },
+    process: {
+      ...zero.process,
+      hash: {
+        hashed: 4,
+        bytes: 100,
+        cpuUs: 10,
+        execsWithHash: 9,
+        execsLate: 3,
+        skipped: { too_large: 1, not_regular: 0, gone: 2, denied: 0, changed: 0, timeout: 0, queue_full: 0, failed: 0 },
+        cached: 4,
+        queued: 0,
+      },
+    },
   };
   const recs = [
     lossRecord(zero, more, [1, 0]),
@@ -318,6 +408,14 @@ test('the agent’s own records carry only documented attributes of the document
       2,
     ),
   ];
+  assert.deepEqual(
+    [
+      recs[1]?.attributes?.['cnproc.stats.executables_hashed'],
+      recs[1]?.attributes?.['cnproc.stats.executable_hashes_skipped'],
+      recs[1]?.attributes?.['cnproc.stats.exec_hash_late'],
+    ],
+    [4, 3, 3],
+  );
   for (const r of recs) {
     assert.ok(r);
     for (const [k, v] of Object.entries(r.attributes ?? {})) {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -68,11 +68,25 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         assert.equal(exit.scope.name, 'cnproc-otel');
         const req = rx.requests.find((r) => r.path === '/v1/logs');
         assert.ok(req?.gzip, 'gzip by default');
+        // What the program file is: its build id at exec, its SHA-256 once hashed (never waited for).
+        const dash = '/usr/bin/dash';
+        const notes = execFileSync('readelf', ['-n', dash], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        assert.equal(exec.attributes['process.executable.build_id.gnu'], /Build ID: ([0-9a-f]+)/.exec(notes)?.[1]);
+        assert.equal(exec.attributes['cnproc.process.executable.size'], statSync(dash).size);
+        const digest = execFileSync('sha256sum', [dash], { encoding: 'utf8' }).split(' ')[0];
+        const exitHash = exit.attributes['cnproc.process.executable.hash.sha256'];
+        assert.ok(exitHash === digest || exit.attributes['cnproc.process.executable.hash.missing'] === 'pending', String(exitHash));
+        // Hashed by now: the next exec of the same file carries it on its exec record.
+        await new Promise((r) => setTimeout(r, 500));
+        const again = await run('sh', ['-c', 'sleep 0.1']);
+        await rx.waitFor((recs) => ofPid(recs, again.pid, 'process.exec') !== undefined, 10_000);
+        assert.equal(ofPid(rx.records, again.pid, 'process.exec')?.attributes['cnproc.process.executable.hash.sha256'], digest);
       } finally {
         agent.child.kill('SIGTERM');
       }
       assert.equal(await agent.exited, 0);
       assert.match(agent.stderr(), /exporter 1: \d+ exported, dropped: queue full 0, failed 0/);
+      assert.match(agent.stderr(), /executable hashes: [1-9]\d* files hashed/);
     });
   });
 }

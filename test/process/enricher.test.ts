@@ -132,6 +132,7 @@ test('an exec whose process is already gone: fields flagged missing, nothing inh
   assert.deepEqual(x.process?.missing, [
     'argv:gone',
     'exe:gone',
+    'executable_file:gone',
     'stat:gone',
     'ids:gone',
     'cwd:gone',

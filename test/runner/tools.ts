@@ -19,7 +19,12 @@ export const TEST_TOOLS: ReadonlyArray<{ command: string; deb: string; for: stri
   { command: 'lintian', deb: 'lintian', for: 'the .deb is clean (packaging)' },
   { command: 'help2man', deb: 'help2man', for: "the .deb's man page (packaging)" },
   { command: 'strip', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
-  { command: 'readelf', deb: 'binutils', for: "the .deb's stripped runtime (packaging)" },
+  {
+    command: 'readelf',
+    deb: 'binutils',
+    for: "the .deb's stripped runtime (packaging); build ids of real binaries (kernel, process, otel)",
+  },
+  { command: 'sha256sum', deb: 'coreutils', for: 'executable hashes against real files (process/executable-file, otel/e2e)' },
   { command: 'promtool', deb: 'prometheus', for: 'the metrics endpoint passes promtool check metrics (telemetry)' },
   { command: 'setcap', deb: 'libcap2-bin', for: 'an executable with file capabilities (process/security)' },
   { command: 'cc', deb: 'gcc', for: 'C helpers built from the repository (kernel)' },
