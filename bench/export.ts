@@ -28,7 +28,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExportResultCode } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
@@ -51,6 +51,7 @@ import type { MappingContext } from '../src/otel/attributes.js';
 import { DirectLoggerProvider } from '../src/otel/direct-logger.js';
 import { FastProtobufLogsSerializer, serializeRequest } from '../src/otel/fast-logs-serializer.js';
 import { FastProtoLogExporter } from '../src/otel/otlp-exporter.js';
+import { type EncodedChunk, isPreEncoding, type PreEncodingExporter } from '../src/otel/pre-encoding.js';
 import { toLogRecord } from '../src/otel/record.js';
 import { WorkloadResourceProcessor, WorkloadResources } from '../src/otel/workload-resource.js';
 import type { EnrichedEvent, ProcessInfo } from '../src/process/model.js';
@@ -346,18 +347,31 @@ async function runOnce(kind: PipelineKind, exporterKind: ExporterKind, w: Worklo
   // Records whose export has ended (either way), and who waits for the next one to end.
   let settled = 0;
   let onSettled: (() => void) | null = null;
-  const exporter: LogRecordExporter = {
-    export: (records, done) =>
-      otlp.export(records, (r) => {
-        if (r.code === ExportResultCode.SUCCESS) exported += records.length;
-        settled += records.length;
-        const wake = onSettled;
-        onSettled = null;
-        wake?.();
-        done(r);
-      }),
+  const settle = (count: number, r: ExportResult, done: (r: ExportResult) => void): void => {
+    if (r.code === ExportResultCode.SUCCESS) exported += count;
+    settled += count;
+    const wake = onSettled;
+    onSettled = null;
+    wake?.();
+    done(r);
+  };
+  // The agent's processor encodes records ahead for an exporter that takes them so (the spool's,
+  // otel/pre-encoding.ts); EXPORT_PREENCODE=0 measures it without.
+  const pre = isPreEncoding(otlp) && process.env.EXPORT_PREENCODE !== '0' ? otlp : null;
+  const exporter: LogRecordExporter | PreEncodingExporter = {
+    export: (records, done) => otlp.export(records, (r) => settle(records.length, r, done)),
     forceFlush: () => otlp.forceFlush(),
     shutdown: () => otlp.shutdown(),
+    ...(pre !== null
+      ? {
+          preEncoding: true,
+          encode: (records: readonly ReadableLogRecord[]) => pre.encode(records),
+          exportEncoded: (chunks: readonly EncodedChunk[], done: (r: ExportResult) => void) => {
+            const count = chunks.reduce((a, c) => a + c.records, 0);
+            pre.exportEncoded(chunks, (r) => settle(count, r, done));
+          },
+        }
+      : {}),
   };
   // Queues large enough for the whole run: this measures throughput, not overflow.
   const opts = { maxQueueSize: n + 1024, maxExportBatchSize: 1024, scheduledDelayMillis: 200, exportTimeoutMillis: 30_000 };

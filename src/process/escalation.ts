@@ -65,7 +65,14 @@ export class EscalationTracker {
   /** A uid event; `before` is the entry before it. Returns its escalation (uid_change), if any. */
   onUid(before: ProcessInfo, ruid: number, euid: number): Escalation | null {
     if (before.ruid !== ruid) this.baselines.delete(before.tgid);
-    else if (before.euid !== euid) {
+    else if (before.euid === euid) {
+      // The table already holds the ids this event sets: its /proc read came after the change (a
+      // late read of an exec that ran on, e.g. setpriv → the program), so the permitted set it read
+      // may be the later program's too. Not a baseline to compare the next exec with: unknown,
+      // which escalationOf counts as none for a non-root process (the kernel clears the permitted
+      // set when a process gives up root). Measured: a late read under load hid a file-capability exec.
+      this.baseline(before).capPermitted = null;
+    } else {
       const b = this.baseline(before);
       b.euid = before.euid;
       b.capPermitted = before.capPermitted;

@@ -128,6 +128,14 @@ test('tracker: a set-id exec reported as a uid event before the exec is compared
   tr.onUid(stale, 65534, 65534);
   tr.onUid(proc(nobody), 65534, 0);
   assert.deepEqual(tr.atExec(proc({ ...nobody, euid: 0 }), proc({ ...nobody, euid: 0 }))?.mechanisms, ['setuid']);
+  // A late /proc read: the entry already shows the ids the uid event sets, and the permitted set of
+  // the program exec'd after it (setpriv → a cap_net_raw file). Its set is no baseline: the file's
+  // capabilities still count as gained.
+  const late = proc({ ...nobody, capPermitted: 0x2000 });
+  tr.onUid(late, 65534, 65534);
+  assert.deepEqual(tr.atExec(late, proc({ ...nobody, capPermitted: 0x2000 }))?.mechanisms, ['file_capabilities']);
+  // Without the late read (the entry still had the ids before the switch), nothing changes.
+  assert.equal(tr.atExec(proc(nobody), proc({ ...nobody, capPermitted: 0 })), null);
   // Exit forgets; the bound clears rather than grows.
   tr.onUid(proc(nobody), 65534, 0);
   tr.onExit(10);
