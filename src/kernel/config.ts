@@ -141,13 +141,13 @@ export const snapshotKeys: ConfigSection<SnapshotConfig>['keys'] = {
     default: 32_768,
   },
   executableFile: {
-    doc: 'At each exec, describe the program file through /proc/<pid>/exe: size, inode, device, mtime, owner, mode (one statx) and its GNU build id (a read of its first page). About 6-13 us of capture-thread CPU per exec (docs/benchmarks.md). false: none of these, and no executable hashes either.',
+    doc: 'At each exec, describe the program file through /proc/<pid>/exe: size, inode, device, mtime, owner, mode (one statx) and its GNU build id (a read of its first page). About 6-13 us of capture-thread CPU per exec in isolation; the whole agent at 1,600 exec/s spends about 30-40 us more per exec with it (docs/benchmarks.md, issue 15 second pass). false: none of these, and no executable hashes either.',
     format: BOOLEAN,
     default: true,
     env: 'CNPROC_OTEL_EXECUTABLE_FILE',
   },
   executableMount: {
-    doc: "Find the mount each exec's program is on, in its own mount namespace, and flag a program on a tmpfs (tmpfs, ramfs, devtmpfs) or on a container's writable overlay layer (cnproc.process.executable.mount.*). Costs one readlink per exec on the capture thread (ns/mnt, ~3 µs) and ~1 µs per exec on the main thread (a mount table per mount namespace, re-read only when its mounts change).",
+    doc: "Find the mount each exec's program is on, in its own mount namespace, and flag a program on a tmpfs (tmpfs, ramfs, devtmpfs) or on a container's writable overlay layer (cnproc.process.executable.mount.*). Costs one readlink per exec on the capture thread (ns/mnt, ~3 µs) and ~1 µs per exec on the main thread (a mount table per mount namespace, re-read only when its mounts change); the whole agent at 1,600 exec/s spends about 30-40 µs more per exec with it (docs/benchmarks.md).",
     format: BOOLEAN,
     default: true,
     env: 'CNPROC_OTEL_EXECUTABLE_MOUNT',
