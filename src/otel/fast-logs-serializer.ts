@@ -437,17 +437,27 @@ class LogsRequestWriter {
     // (an identity comparison) before asking the Map.
     const prevKeys = this.prevKeys;
     const prevPre = this.prevPrefixes;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i] as string;
-      let pre: Uint8Array | undefined;
-      if (prevKeys[i] === k) pre = prevPre[i];
-      else {
-        pre = this.keyPrefix(k);
-        prevPre[i] = pre;
-      }
-      this.attribute(tag, k, pre, attrs[k]);
-    }
+    for (let i = 0; i < keys.length; i++) this.keyedAttribute(tag, keys, i, prevKeys, prevPre, attrs);
     this.prevKeys = keys;
+  }
+
+  /** Key i of `keys` from `attrs`; its prefix found by position in the previous keys first, else in the Map. */
+  private keyedAttribute(
+    tag: number,
+    keys: string[],
+    i: number,
+    prevKeys: string[],
+    prevPre: Array<Uint8Array | undefined>,
+    attrs: Attributes,
+  ): void {
+    const k = keys[i] as string;
+    let pre: Uint8Array | undefined;
+    if (prevKeys[i] === k) pre = prevPre[i];
+    else {
+      pre = this.keyPrefix(k);
+      prevPre[i] = pre;
+    }
+    this.attribute(tag, k, pre, attrs[k]);
   }
 
   /**
@@ -461,7 +471,7 @@ class LogsRequestWriter {
     const prevKeys = this.splitPrevKeys;
     const prevPre = this.splitPrevPrefixes;
     const head = Math.min(keys.length, HEAD_KEYS);
-    for (let i = 0; i < head; i++) this.ownAttribute(keys, i, prevKeys, prevPre, own);
+    for (let i = 0; i < head; i++) this.keyedAttribute(0x32, keys, i, prevKeys, prevPre, own);
     const block = s.block;
     const enc = block.encoded;
     if (enc === undefined) {
@@ -474,20 +484,8 @@ class LogsRequestWriter {
       this.buf.set(enc, this.pos);
       this.pos += enc.length;
     }
-    for (let i = head; i < keys.length; i++) this.ownAttribute(keys, i, prevKeys, prevPre, own);
+    for (let i = head; i < keys.length; i++) this.keyedAttribute(0x32, keys, i, prevKeys, prevPre, own);
     this.splitPrevKeys = keys;
-  }
-
-  /** Key i of a split record's own attributes; its prefix found by position in the previous split record's keys first. */
-  private ownAttribute(keys: string[], i: number, prevKeys: string[], prevPre: Array<Uint8Array | undefined>, own: Attributes): void {
-    const k = keys[i] as string;
-    let pre: Uint8Array | undefined;
-    if (prevKeys[i] === k) pre = prevPre[i];
-    else {
-      pre = this.keyPrefix(k);
-      prevPre[i] = pre;
-    }
-    this.attribute(0x32, k, pre, own[k]);
   }
 
   /** ScopeLogs.log_records (field 2). */

@@ -2,7 +2,7 @@
  * One kernel event → one OpenTelemetry log record: EventName, severity, a short human body, the
  * kernel's nanosecond timestamp, and the attributes from attributes.ts.
  */
-import { type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
+import { type LogAttributes, type LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { HrTime, ProcEventKind } from '../kernel/events.js';
 import type { EnrichedEvent } from '../process/model.js';
 import { type MappingContext, recordAttributes, splitRecordAttributes } from './attributes.js';
@@ -113,25 +113,17 @@ export function toLogRecord(x: EnrichedEvent, ctx: MappingContext, observed: HrT
   const eventName = EVENT_NAMES[x.event.kind];
   const severityNumber = severityOf(x);
   const parts = split ? splitRecordAttributes(x, eventName, ctx) : null;
-  if (parts !== null) {
-    return {
-      eventName,
-      timestamp: x.event.time,
-      observedTimestamp: observed,
-      severityNumber,
-      severityText: SEVERITY_TEXT[severityNumber] ?? 'INFO',
-      body: bodyOf(x, parts.block.attrs['process.command_line'] as string | undefined),
-      split: parts,
-    };
-  }
-  const attributes = recordAttributes(x, eventName, ctx);
-  return {
+  const attributes = parts === null ? recordAttributes(x, eventName, ctx) : undefined;
+  const commandLine = (parts !== null ? parts.block.attrs : (attributes as LogAttributes))['process.command_line'];
+  const r: ProcessLogRecord = {
     eventName,
     timestamp: x.event.time,
     observedTimestamp: observed,
     severityNumber,
     severityText: SEVERITY_TEXT[severityNumber] ?? 'INFO',
-    body: bodyOf(x, attributes['process.command_line'] as string | undefined),
-    attributes,
+    body: bodyOf(x, commandLine as string | undefined),
   };
+  if (parts !== null) r.split = parts;
+  else r.attributes = attributes;
+  return r;
 }
