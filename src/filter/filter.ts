@@ -5,7 +5,7 @@
  */
 import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 import { hasCapability, isPrivileged } from '../process/capabilities.js';
-import { executableOrigin } from '../process/executable.js';
+import { executableOrigin, writableByUser } from '../process/executable.js';
 import type { EnrichedEvent } from '../process/model.js';
 import type { Workload } from '../process/workload.js';
 import { type Action, type CompiledRule, type Condition, compileRules } from './rules.js';
@@ -151,6 +151,11 @@ export class EventFilter {
         // Unknown executable: neither.
         if (!p || p.exe === null) return false;
         return (executableOrigin(p.exe) !== null) === c.value;
+      case 'writableByUser': {
+        // Unknown file or ids: neither.
+        const w = p ? writableByUser(p.exeFile, p.euid, p.egid) : null;
+        return w !== null && w === c.value;
+      }
       case 'tmpfs':
       case 'upperLayer': {
         // Unknown mount (not read, or the lookup could not say): neither.

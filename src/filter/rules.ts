@@ -29,6 +29,7 @@
  * | escalation | mechanism or list | an event that escalated by one of: setuid, setgid, file_capabilities, ptrace, uid_change |
  * | capability | name or list | the process holds one of these effective capabilities (`cap_sys_admin` or `sys_admin`) |
  * | fileless | true or false | the executable is / is not a memfd or a deleted file (process/executable.ts) |
+ * | writableByUser | true or false | the program file is / is not writable by the user running it (known file only) |
  * | privileged | true or false | the process is / is not privileged in its user namespace (known capabilities only) |
  * | tmpfs | true or false | the executable is / is not on a tmpfs, ramfs or devtmpfs mount (process/mounts.ts; known mounts only) |
  * | upperLayer | true or false | the executable is / is not in a container's writable overlay layer (known mounts only) |
@@ -70,6 +71,7 @@ const MATCH_KEYS = [
   'capability',
   'privileged',
   'fileless',
+  'writableByUser',
   'tmpfs',
   'upperLayer',
   'nonHostNamespace',
@@ -89,7 +91,7 @@ export type Condition =
   | { field: 'loginUser'; human: boolean | null; ids: Set<number>; names: Set<string> }
   | { field: 'container'; any: boolean | null; prefixes: string[] }
   | { field: 'exitCode'; nonzero: boolean; codes: Set<number> }
-  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless' | 'tmpfs' | 'upperLayer'; value: boolean }
+  | { field: 'thread' | 'escalated' | 'privileged' | 'fileless' | 'writableByUser' | 'tmpfs' | 'upperLayer'; value: boolean }
   | { field: 'nonHostNamespace'; types: Set<NamespaceType> }
   | { field: 'escalation'; mechanisms: Set<EscalationMechanism> }
   /** Capability numbers (capabilities.ts). */
@@ -253,6 +255,7 @@ function compileCondition(w: Where, key: MatchKey, v: unknown): Condition | Even
     case 'escalated':
     case 'privileged':
     case 'fileless':
+    case 'writableByUser':
     case 'tmpfs':
     case 'upperLayer':
       if (typeof v !== 'boolean') fail(w, 'must be true or false', v);

@@ -9,7 +9,7 @@
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import type { HrTime } from '../kernel/events.js';
 import { capabilityNames, isPrivileged } from '../process/capabilities.js';
-import { type ExecutableOrigin, executableOrigin } from '../process/executable.js';
+import { type ExecutableOrigin, executableOrigin, writableByUser } from '../process/executable.js';
 import type { ExecutableFile } from '../process/executable-hash.js';
 import type { EnrichedEvent, Escalation, ProcessInfo } from '../process/model.js';
 import type { Namespaces } from '../process/namespaces.js';
@@ -129,6 +129,12 @@ export const ATTRIBUTE_DOCS = {
     on: 'full',
     brief:
       'Permission bits of the executable file, octal with the set-id and sticky bits (e.g. "4755" for a setuid file), as semconv file.mode.',
+  },
+  'cnproc.process.executable.writable_by_user': {
+    type: 'boolean',
+    on: 'full',
+    brief:
+      "The program file is writable by the user running it (true only; Falco's proc.is_exe_writable): the owner's write bit when the file's owner is the process's effective uid, else the group's for its effective gid, else the others'. Never for a root process (root writes every file: it would flag them all); supplementary groups are not read. From the file's owner and mode (process.executableFile); no syscall.",
   },
   'process.command': { type: 'string', on: 'full', brief: 'argv[0].' },
   'process.command_args': { type: 'string[]', on: 'full', brief: 'argv, escaped and with secrets redacted.' },
@@ -702,7 +708,11 @@ function fullAttributes(a: Partial<Attrs>, p: ProcessInfo, d: Derived): void {
       a['cnproc.process.executable.mount.type'] = m.fsType;
     }
   }
-  if (d.file !== null) fileAttributes(a, p.exeFile as ExecutableFile, d.file);
+  if (d.file !== null) {
+    const f = p.exeFile as ExecutableFile;
+    fileAttributes(a, f, d.file);
+    if (writableByUser(f, p.euid, p.egid) === true) a['cnproc.process.executable.writable_by_user'] = true;
+  }
   if (d.argv !== null) {
     a['process.command'] = d.argv[0] as string;
     a['process.command_args'] = d.argv;

@@ -17,3 +17,23 @@ export function executableOrigin(exe: string | null): ExecutableOrigin | null {
   // A file whose real name ends in " (deleted)" looks the same: the kernel's text cannot tell.
   return exe.endsWith(DELETED) ? 'deleted' : null;
 }
+
+/**
+ * Whether the program file is writable by the user running it, from its owner, group and mode
+ * (Falco's proc.is_exe_writable): a program its own user can rewrite is a place to persist. The
+ * owner's bits for the effective uid, the group's for the effective gid, the others' for anyone.
+ * A root process is never flagged: root writes every file, so the flag would be on every root
+ * process and say nothing. Supplementary groups are not read. Null when the file or the ids are unknown.
+ */
+export function writableByUser(
+  file: { mode: number; uid: number; gid: number } | null,
+  euid: number | null,
+  egid: number | null,
+): boolean | null {
+  if (file === null || euid === null || egid === null) return null;
+  if (euid === 0) return false;
+  const m = file.mode;
+  if (file.uid === euid) return (m & 0o200) !== 0;
+  if (file.gid === egid) return (m & 0o020) !== 0;
+  return (m & 0o002) !== 0;
+}

@@ -304,6 +304,15 @@ test('executable file conditions: sha256 once hashed, build id from the exec', (
     ...over,
   });
   const hashed = exec({ exeFile: file({}) });
+  // The program file writable by its own user: owner bit for the owner, group bit for the group, others' otherwise.
+  const own = (uid: number, gid: number, mode: number) => file({ uid, gid, mode });
+  assert.ok(keeps({ writableByUser: true }, exec({ euid: 1000, egid: 100, exeFile: own(1000, 0, 0o100755) })));
+  assert.ok(keeps({ writableByUser: false }, exec({ euid: 1000, egid: 100, exeFile: own(0, 0, 0o100755) })));
+  assert.ok(keeps({ writableByUser: true }, exec({ euid: 1000, egid: 100, exeFile: own(0, 100, 0o100775) })));
+  assert.ok(keeps({ writableByUser: true }, exec({ euid: 1000, egid: 100, exeFile: own(0, 0, 0o100757) })));
+  assert.ok(keeps({ writableByUser: false }, exec({ euid: 0, egid: 0, exeFile: own(0, 0, 0o100755) })), 'never root');
+  assert.ok(!keeps({ writableByUser: false }, exec({ exeFile: null })), 'unknown file: neither');
+  assert.ok(!keeps({ writableByUser: true }, exec({ exeFile: null })), 'unknown file: neither');
   const pending = exec({ exeFile: file({ sha256: null, hashState: 'pending' }) });
   assert.ok(keeps({ sha256: 'AB'.repeat(32) }, hashed), 'case does not matter');
   assert.ok(keeps({ sha256: ['cd'.repeat(32), 'ab'.repeat(32)] }, hashed));

@@ -279,6 +279,15 @@ test('the executable file: identity, owner, mode, build id and hash; why a hash 
   assert.equal(a['cnproc.process.executable.mtime'], '2023-11-14T22:13:20.123456789Z');
   assert.equal(a['cnproc.process.executable.mode'], '4755');
   assert.equal(a['cnproc.process.executable.owner.id'], 0);
+  // Writable by its own user: never for root (proc runs as euid 0), yes for a uid-1000 file run by uid 1000.
+  assert.equal(a['cnproc.process.executable.writable_by_user'], undefined);
+  const run = (euid: number, exeFile: ExecutableFile) =>
+    recordAttributes({ ...enriched(events[1] as ProcEvent), process: { ...proc, euid, egid: 100, exeFile } }, 'process.exec', ctx)[
+      'cnproc.process.executable.writable_by_user'
+    ];
+  assert.equal(run(1000, FILE), undefined, 'root-owned, run by uid 1000');
+  assert.equal(run(1000, { ...FILE, uid: 1000, mode: 0o100755 }), true);
+  assert.equal(run(1000, { ...FILE, uid: 1000, mode: 0o100555 }), undefined);
   const later = at({ ...FILE, buildId: null, buildIdMissing: 'not_elf', sha256: null, hashState: 'pending' });
   assert.equal(later['process.executable.build_id.gnu'], undefined);
   assert.equal(later['cnproc.process.executable.build_id_missing'], 'not_elf');
@@ -333,6 +342,7 @@ test('every attribute emitted for every event kind is documented, with its docum
     [{ ...enriched(events[6] as ProcEvent), escalation: PTRACE_ATTACH }, ctx],
     [{ ...enriched(events[3] as ProcEvent), escalation: UID_CHANGE }, ctx],
     [{ ...enriched(events[1] as ProcEvent), process: { ...proc, exeFile: FILE } }, ctx],
+    [{ ...enriched(events[1] as ProcEvent), process: { ...proc, euid: 1000, exeFile: { ...FILE, uid: 1000 } } }, ctx],
     [
       {
         ...enriched(events[1] as ProcEvent),
