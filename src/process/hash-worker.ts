@@ -11,9 +11,9 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { libc } from '../kernel/libc.js';
 
 /** A file to hash: where to find it and what it must be. Times and inode as decimal strings (bigint). */
 export interface HashJob {
@@ -131,11 +131,20 @@ export function hashJob(j: HashJob): HashAnswer {
   }
 }
 
+/**
+ * This thread's id, from /proc/thread-self ("<pid>/task/<tid>"). Read there rather than through
+ * koffi: a native addon loading in a worker that the agent terminates at once (a configuration
+ * error found right after start) is a risk this thread does not need to take.
+ */
+function threadId(): number {
+  return Number(readlinkSync('/proc/thread-self').split('/').pop());
+}
+
 const port = parentPort;
 if (port) {
   try {
-    const c = libc();
-    c.setThreadNice(c.gettid(), 10);
+    // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux.
+    setPriority(threadId(), 10);
   } catch {
     // Hashing at the default priority is still correct.
   }
