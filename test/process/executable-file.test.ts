@@ -25,7 +25,10 @@ const host = readHostClock();
 const ctx = { userName: () => undefined, groupName: () => undefined, redact: (argv: readonly string[]) => ({ argv, redacted: false }) };
 /** Each event with its record's attributes as they were when the event was handled (the hash may come later). */
 const out: Array<{ x: EnrichedEvent; a: LogAttributes }> = [];
-const MAX = 96 * 1_048_576;
+// 1 GiB: the busy file below (sparse: no disk) must keep the hasher busy for about a second
+// (~0.9 ms per MiB), well beyond the few milliseconds a short program's exec and read take, even
+// when the machine is idle (a 95 MiB one was hashed first in one CI run).
+const MAX = 1024 * 1_048_576;
 let hasher: ExecutableHasher;
 let source: ProcEventSource | undefined;
 let dir = '';
@@ -164,7 +167,7 @@ describe('the program file of real execs', () => {
 
   test('a file replaced after its exec gets no hash, whether the hasher finds it through /proc/<pid>/exe or its path', async (t) => {
     if (!needsRoot(t)) return;
-    // Keeps the hasher busy: a sparse 90 MiB executable (sleep with a hole after it) that sleeps 3 s.
+    // Keeps the hasher busy: a sparse ~1 GiB executable (sleep with a hole after it) that sleeps 3 s.
     const busy = join(dir, 'busy');
     copyFileSync('/usr/bin/sleep', busy);
     truncateSync(busy, MAX - 1_048_576);
