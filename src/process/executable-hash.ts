@@ -79,6 +79,8 @@ export function unhashedFile(f: ExeFileFacts): ExecutableFile {
 }
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
+/** How long the hasher thread stays without a job before it ends (see idleSoon). */
+const IDLE_EXIT_MS = 10_000;
 
 interface Pending {
   file: ExecutableFile;
@@ -93,6 +95,7 @@ export class ExecutableHasher {
   private readonly waiting = new Map<string, Pending>();
   private readonly queue: Pending[] = [];
   private worker: Worker | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
   private inFlight: { job: Pending; id: number; timer: NodeJS.Timeout } | null = null;
   private nextId = 1;
   private closed = false;
@@ -168,6 +171,7 @@ export class ExecutableHasher {
   /** Stops the hasher thread; files still waiting stay unhashed. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.queue.length = 0;
     if (this.inFlight) clearTimeout(this.inFlight.timer);
     const w = this.worker;
@@ -221,6 +225,10 @@ export class ExecutableHasher {
     if (this.inFlight !== null || this.closed) return;
     const job = this.queue.shift();
     if (job === undefined) return;
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
     if (this.worker === null) this.worker = this.spawn();
     const f = job.file;
     const id = this.nextId++;
@@ -258,6 +266,24 @@ export class ExecutableHasher {
     this.finish(f.job, a.outcome, a.sha256);
     if (this.queue.length === 0) this.worker?.unref();
     this.pump();
+    if (this.inFlight === null) this.idleSoon();
+  }
+
+  /**
+   * An idle hasher thread gives its memory back: after IDLE_EXIT_MS without a job it ends (its
+   * isolate is ~10-15 MB resident, which the memory pressure counts against the agent's ceiling);
+   * the next new program starts a new one (tens of ms, at most once per idle period).
+   */
+  private idleSoon(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const w = this.worker;
+      if (w === null || this.inFlight !== null || this.queue.length > 0) return;
+      this.worker = null;
+      void w.terminate();
+    }, IDLE_EXIT_MS);
+    this.idleTimer.unref();
   }
 
   private finish(job: Pending, outcome: HashOutcome, sha256: string | null): void {
