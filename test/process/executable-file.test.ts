@@ -20,6 +20,7 @@ import { readHostClock } from '../../src/process/identity.js';
 import type { EnrichedEvent } from '../../src/process/model.js';
 import { scanProc } from '../../src/process/seed.js';
 import { isRoot, needsRoot, run, waitFor } from '../helpers/kernel.js';
+import { MEMFD_EXEC } from '../helpers/programs.js';
 
 const host = readHostClock();
 const ctx = { userName: () => undefined, groupName: () => undefined, redact: (argv: readonly string[]) => ({ argv, redacted: false }) };
@@ -90,28 +91,6 @@ int main(int argc, char **argv) { if (argc > 1) usleep(1000000); return 0; }
 const BUILD_ID = '0123456789abcdef0123456789abcdef01234567';
 
 /** Copies /usr/bin/sleep into a memfd and fexecve's it (as in security.test.ts). */
-const MEMFD_EXEC = `#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
-#include <unistd.h>
-extern char **environ;
-int main(int argc, char **argv) {
-  int in = open("/usr/bin/sleep", O_RDONLY);
-  struct stat st;
-  if (in < 0 || fstat(in, &st) != 0) { perror("open"); return 2; }
-  int fd = memfd_create("payload", MFD_CLOEXEC);
-  if (fd < 0) { perror("memfd_create"); return 2; }
-  off_t off = 0;
-  while (off < st.st_size) if (sendfile(fd, in, &off, st.st_size - off) <= 0) { perror("sendfile"); return 2; }
-  char *args[] = { "sleep", argc > 1 ? argv[1] : "0.3", NULL };
-  fexecve(fd, args, environ);
-  perror("fexecve");
-  return 2;
-}
-`;
 
 describe('the program file of real execs', () => {
   test('a gcc-built program: its build id, identity and owner at exec; its hash late on the first exec, then cached', async (t) => {
