@@ -10,6 +10,7 @@ import type { OtlpDelivery } from '../delivery/otlp-delivery.js';
 import type { ProcEventSource } from '../kernel/source.js';
 import type { AccountingLogRecordProcessor } from '../otel/accounting-processor.js';
 import type { StormSummary } from '../pressure/aggregator.js';
+import { HeapGrowthGovernor } from '../pressure/heap-growth.js';
 import { DEFAULT_LADDER, LEVELS } from '../pressure/ladder.js';
 import { PressureStage } from '../pressure/pressure.js';
 import { memoryInUse, memoryPressure, storePressure } from '../pressure/sources.js';
@@ -48,6 +49,8 @@ export class PressureControl {
   /** pressure.memoryLimitBytes and tickMs as now in effect (both live on reload). */
   private memoryLimitBytes: number;
   private tickMs: number;
+  /** Holds V8's heap growth while memory counts as pressure (heap-growth.ts). */
+  private readonly heapGrowth: HeapGrowthGovernor;
 
   constructor(
     readonly stage: PressureStage,
@@ -57,6 +60,7 @@ export class PressureControl {
   ) {
     this.memoryLimitBytes = config.pressure.memoryLimitBytes;
     this.tickMs = config.pressure.tickMs;
+    this.heapGrowth = new HeapGrowthGovernor(config.pressure.heapGrowthPercent);
   }
 
   /** For the pipeline's onBatchStart: ticks when due, even while a backlog starves the timer. */
@@ -75,6 +79,7 @@ export class PressureControl {
     this.stage.ladder.setTiming(next.pressure.upMs, next.pressure.downMs);
     this.memoryLimitBytes = next.pressure.memoryLimitBytes;
     this.tickMs = next.pressure.tickMs;
+    this.heapGrowth.setPercent(next.pressure.heapGrowthPercent);
     if (this.timer !== null) this.restartTimer();
   }
 
@@ -115,7 +120,15 @@ export class PressureControl {
       const st = storePressure(s.otlp.delivery.store.stats().bytes / cap);
       if (st > p) [p, this.sourceName] = [st, 'delivery store'];
     }
-    const m = memoryPressure(memoryInUse(process.memoryUsage()) / this.memoryLimitBytes);
+    const fraction = memoryInUse(process.memoryUsage()) / this.memoryLimitBytes;
+    if (this.heapGrowth.update(fraction)) {
+      this.log.info(
+        this.heapGrowth.holding
+          ? `memory ${(fraction * 100).toFixed(0)} % of the ceiling: V8's heap growth held to ${this.heapGrowth.percent} %`
+          : `memory ${(fraction * 100).toFixed(0)} % of the ceiling: V8 chooses its heap growth again`,
+      );
+    }
+    const m = memoryPressure(fraction);
     if (m > p) [p, this.sourceName] = [m, 'memory'];
     return p;
   }

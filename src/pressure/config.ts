@@ -8,6 +8,7 @@ import { EVENT_TYPES, type EventType } from '../kernel/events.js';
 
 export interface PressureConfig {
   memoryLimitBytes: number;
+  heapGrowthPercent: number;
   tickMs: number;
   upMs: number;
   downMs: number;
@@ -28,6 +29,13 @@ export const pressureSection: ConfigSection<PressureConfig> = {
       format: bytesFormat(64 * 1_048_576, 64 * 1_073_741_824),
       default: 268_435_456,
       env: 'CNPROC_OTEL_MEMORY_LIMIT',
+    },
+    heapGrowthPercent: {
+      reload: 'live',
+      doc: "While memory in use is past half the ceiling, how far the agent's JavaScript heap may grow past what the last full collection left alive, in percent (V8's heap growing factor, held until memory is back under 40 %); below that V8 chooses, up to 4x in a storm, for fewer collections. 0: V8 chooses throughout. Only the agent's own process is affected, not a program that embeds the library.",
+      format: intFormat(0, 300),
+      default: 100,
+      env: 'CNPROC_OTEL_HEAP_GROWTH_PERCENT',
     },
     tickMs: {
       reload: 'live',

@@ -1,0 +1,69 @@
+/**
+ * How far V8 lets the agent's JavaScript heap grow past what a full collection left alive, held
+ * tight while memory counts as pressure.
+ *
+ * After each mark-compact V8 sets the next limit at live size × a factor it picks from collection
+ * speed against allocation speed: up to 4× while a storm allocates fast. In a fork storm the live
+ * heap is 15–40 MB, but records and decoded events survive two scavenges (they wait for their
+ * batch), are promoted and die in old space. With V8's factor, a collection that happened to find
+ * 37 MB alive let old space grow to ~150 MB before the next one, and resident memory reached
+ * 271 MiB against the 256 MiB ceiling (docs/benchmarks.md, "Memory in a fork storm"). A fixed
+ * factor bounds that, but collects more often: 30 % cost 40 % more CPU in a storm, 50 % 15–40 %,
+ * 100 % (the default: at most twice the live heap) within the runs' noise. So the factor is fixed
+ * only while memory in use is past half the ceiling (where sources.ts starts to count it as
+ * pressure), and V8 chooses again once it is back under 40 %.
+ *
+ * V8 reads the flag each time it computes a limit (after every mark-compact), for every isolate
+ * (capture and hasher threads too). Only the agent's own process sets it (PressureControl): the
+ * library API leaves a host program's heap alone.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+/** Memory in use over the ceiling from which the factor is held (sources.ts: memory counts from here). */
+export const HOLD_FROM = 0.5;
+/** ... and under which V8 chooses again (hysteresis: a storm's memory swings by tens of MB). */
+export const RELEASE_BELOW = 0.4;
+
+/** Sets V8's heap growth factor to 1 + percent / 100; 0 gives V8 its own dynamic choice back. */
+export function setHeapGrowth(percent: number): void {
+  if (!Number.isInteger(percent) || percent < 0) throw new RangeError(`heap growth percent must be a whole number ≥ 0, got ${percent}`);
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
+/** Holds the heap growth factor while memory is high; `percent` 0 leaves V8 alone throughout. */
+export class HeapGrowthGovernor {
+  private held = false;
+
+  constructor(
+    private heldPercent: number,
+    private readonly apply: (percent: number) => void = setHeapGrowth,
+  ) {}
+
+  /** The percent the factor is held to while memory is high. */
+  get percent(): number {
+    return this.heldPercent;
+  }
+
+  /** Whether the factor is held now. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  /** A new pressure.heapGrowthPercent (reload); takes effect at once if the factor is held. */
+  setPercent(percent: number): void {
+    this.heldPercent = percent;
+    if (this.held) {
+      this.held = percent > 0;
+      this.apply(percent);
+    }
+  }
+
+  /** From memory in use over the ceiling; returns true when the hold changed. */
+  update(fraction: number): boolean {
+    const hold = this.heldPercent > 0 && (this.held ? fraction >= RELEASE_BELOW : fraction >= HOLD_FROM);
+    if (hold === this.held) return false;
+    this.held = hold;
+    this.apply(hold ? this.heldPercent : 0);
+    return true;
+  }
+}
