@@ -18,11 +18,10 @@
  * library API leaves a host program's heap alone.
  */
 import { setFlagsFromString } from 'node:v8';
+import { MEMORY_COUNTS_FROM } from './sources.js';
 
-/** Memory in use over the ceiling from which the factor is held (sources.ts: memory counts from here). */
-export const HOLD_FROM = 0.5;
-/** ... and under which V8 chooses again (hysteresis: a storm's memory swings by tens of MB). */
-export const RELEASE_BELOW = 0.4;
+/** Memory in use over the ceiling under which V8 chooses again (hysteresis: a storm's memory swings by tens of MB). */
+const RELEASE_BELOW = 0.4;
 
 /** Sets V8's heap growth factor to 1 + percent / 100; 0 gives V8 its own dynamic choice back. */
 export function setHeapGrowth(percent: number): void {
@@ -60,7 +59,7 @@ export class HeapGrowthGovernor {
 
   /** From memory in use over the ceiling; returns true when the hold changed. */
   update(fraction: number): boolean {
-    const hold = this.heldPercent > 0 && (this.held ? fraction >= RELEASE_BELOW : fraction >= HOLD_FROM);
+    const hold = this.heldPercent > 0 && (this.held ? fraction >= RELEASE_BELOW : fraction >= MEMORY_COUNTS_FROM);
     if (hold === this.held) return false;
     this.held = hold;
     this.apply(hold ? this.heldPercent : 0);

@@ -25,6 +25,9 @@ export function memoryInUse(m: Pick<NodeJS.MemoryUsage, 'rss' | 'heapTotal' | 'h
   return m.rss - Math.max(0, m.heapTotal - m.heapUsed);
 }
 
+/** Memory in use over the ceiling from which memory counts as pressure (and heap-growth.ts holds V8's growth). */
+export const MEMORY_COUNTS_FROM = 0.5;
+
 /**
  * Memory's share of the pressure, from memory in use over the ceiling. The first half of the
  * ceiling is the agent's own baseline (an idle agent is ~100 MB resident: Node, the capture
@@ -35,6 +38,6 @@ export function memoryInUse(m: Pick<NodeJS.MemoryUsage, 'rss' | 'heapTotal' | 'h
  */
 export function memoryPressure(fraction: number): number {
   if (fraction >= 0.95) return 1;
-  if (fraction <= 0.5) return 0;
-  return Math.min(0.79, ((fraction - 0.5) / 0.4) * 0.79);
+  if (fraction <= MEMORY_COUNTS_FROM) return 0;
+  return Math.min(0.79, ((fraction - MEMORY_COUNTS_FROM) / 0.4) * 0.79);
 }

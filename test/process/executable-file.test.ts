@@ -90,8 +90,6 @@ int main(int argc, char **argv) { if (argc > 1) usleep(1000000); return 0; }
 `;
 const BUILD_ID = '0123456789abcdef0123456789abcdef01234567';
 
-/** Copies /usr/bin/sleep into a memfd and fexecve's it (as in security.test.ts). */
-
 describe('the program file of real execs', () => {
   test('a gcc-built program: its build id, identity and owner at exec; its hash late on the first exec, then cached', async (t) => {
     if (!needsRoot(t)) return;
