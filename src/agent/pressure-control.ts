@@ -121,10 +121,12 @@ export class PressureControl {
       if (st > p) [p, this.sourceName] = [st, 'delivery store'];
     }
     const fraction = memoryInUse(process.memoryUsage()) / this.memoryLimitBytes;
+    const before = performance.now();
     if (this.heapGrowth.update(fraction)) {
+      const ms = (performance.now() - before).toFixed(0);
       this.log.info(
         this.heapGrowth.holding
-          ? `memory ${(fraction * 100).toFixed(0)} % of the ceiling: V8's heap growth held to ${this.heapGrowth.percent} %`
+          ? `memory ${(fraction * 100).toFixed(0)} % of the ceiling: V8's heap growth held to ${this.heapGrowth.percent} % (a full collection now, ${ms} ms, sets the limit)`
           : `memory ${(fraction * 100).toFixed(0)} % of the ceiling: V8 chooses its heap growth again`,
       );
     }

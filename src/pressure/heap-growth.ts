@@ -14,10 +14,16 @@
  * pressure), and V8 chooses again once it is back under 40 %.
  *
  * V8 reads the flag each time it computes a limit (after every mark-compact), for every isolate
- * (capture and hasher threads too). Only the agent's own process sets it (PressureControl): the
- * library API leaves a host program's heap alone.
+ * (capture and hasher threads too). So setting it alone is late: the limit V8 chose at its last
+ * mark-compact, before memory got here, stands until the heap reaches it, and when that collection
+ * came early in a storm (4× a burst's live set) the heap still grew past 150 MB and resident memory
+ * past the ceiling (in about one storm test of eight). When the hold starts, the governor therefore
+ * asks for one full collection at once, which computes the next limit with the held factor. Only
+ * the agent's own process does any of this (PressureControl): the library API leaves a host
+ * program's heap alone.
  */
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MEMORY_COUNTS_FROM } from './sources.js';
 
 /** Memory in use over the ceiling under which V8 chooses again (hysteresis: a storm's memory swings by tens of MB). */
@@ -29,6 +35,30 @@ export function setHeapGrowth(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
+let fullCollection: (() => void) | null = null;
+
+/**
+ * One full (mark-compact) collection of this thread's heap, now. Node offers no call for it
+ * without starting with --expose-gc, which the agent cannot require of every way it is started:
+ * the flag is set for as long as it takes to make one context that has `gc`, then unset, so no
+ * other code sees it.
+ */
+export function collectNow(): void {
+  if (fullCollection === null) {
+    const own = (globalThis as { gc?: () => void }).gc;
+    if (typeof own === 'function') fullCollection = own;
+    else {
+      setFlagsFromString('--expose-gc');
+      try {
+        fullCollection = runInNewContext('gc') as () => void;
+      } finally {
+        setFlagsFromString('--no-expose-gc');
+      }
+    }
+  }
+  fullCollection();
+}
+
 /** Holds the heap growth factor while memory is high; `percent` 0 leaves V8 alone throughout. */
 export class HeapGrowthGovernor {
   private held = false;
@@ -36,6 +66,8 @@ export class HeapGrowthGovernor {
   constructor(
     private heldPercent: number,
     private readonly apply: (percent: number) => void = setHeapGrowth,
+    /** Makes V8 compute its limit now (collectNow); called each time a factor starts to hold. */
+    private readonly recompute: () => void = collectNow,
   ) {}
 
   /** The percent the factor is held to while memory is high. */
@@ -54,6 +86,7 @@ export class HeapGrowthGovernor {
     if (this.held) {
       this.held = percent > 0;
       this.apply(percent);
+      if (this.held) this.recompute();
     }
   }
 
@@ -63,6 +96,7 @@ export class HeapGrowthGovernor {
     if (hold === this.held) return false;
     this.held = hold;
     this.apply(hold ? this.heldPercent : 0);
+    if (hold) this.recompute();
     return true;
   }
 }
