@@ -10,7 +10,7 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { ExecEvent, ExitEvent, HrTime } from '../kernel/events.js';
 import { type MappingContext, recordAttributes } from '../otel/attributes.js';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
-import type { OpenSpan } from './tracker.js';
+import type { ExecMark, OpenSpan } from './tracker.js';
 
 /** Attributes of a log record that describe the event, not the process: left off spans. */
 const EVENT_ONLY = new Set([
@@ -33,6 +33,7 @@ const EXEC_EVENT_KEYS = [
   'process.working_directory',
   'process.user.id',
   'cnproc.process.missing',
+  'cnproc.exec.snapshot_superseded',
 ] as const;
 
 /** Span event name of an exec (the log record's EventName). */
@@ -48,8 +49,9 @@ export interface SpanOrigin {
 }
 
 /** An exec event for `p` at `time`: how the mapping is asked for a process's attributes without an event of its own. */
-function syntheticExec(p: ProcessInfo, time: HrTime): EnrichedEvent {
+function syntheticExec(p: ProcessInfo, time: HrTime, superseded: boolean): EnrichedEvent {
   const event: ExecEvent = { kind: 'exec', cpu: 0, seq: 0, ktimeNs: 0n, time, pid: p.tgid, tgid: p.tgid };
+  if (superseded) event.snapshotSuperseded = true;
   return { event, process: p, parent: undefined, ancestors: [], previous: undefined, tracer: undefined, lifetimeNs: null };
 }
 
@@ -59,8 +61,9 @@ function withoutEventKeys(all: Attributes): Attributes {
   return out;
 }
 
-function execEvent(time: HrTime, p: ProcessInfo, mapping: MappingContext): TimedEvent {
-  const all = recordAttributes(syntheticExec(p, time), EXEC_EVENT_NAME, mapping) as Attributes;
+function execEvent(m: ExecMark, mapping: MappingContext): TimedEvent {
+  const time = m.time;
+  const all = recordAttributes(syntheticExec(m.process, time, m.superseded), EXEC_EVENT_NAME, mapping) as Attributes;
   const attributes: Attributes = {};
   for (const k of EXEC_EVENT_KEYS) if (all[k] !== undefined) attributes[k] = all[k];
   return { name: EXEC_EVENT_NAME, time, attributes, droppedAttributesCount: 0 };
@@ -123,7 +126,7 @@ export function toReadableSpan(s: OpenSpan, end: HrTime, exit: EnrichedEvent | u
     status,
     get attributes(): Attributes {
       if (attributes === undefined) {
-        const x = exit ?? syntheticExec(process, end);
+        const x = exit ?? syntheticExec(process, end, false);
         attributes = withoutEventKeys(recordAttributes(x, EXEC_EVENT_NAME, origin.mapping) as Attributes);
         if (root) attributes['cnproc.trace.root'] = rootRule;
         if (segment > 0) attributes['cnproc.span.segment'] = segment;
@@ -137,7 +140,7 @@ export function toReadableSpan(s: OpenSpan, end: HrTime, exit: EnrichedEvent | u
         events = [];
         for (let i = 0; i < execs.length; i++) {
           const m = execs[i] as OpenSpan['execs'][number];
-          events.push(execEvent(m.time, m.process, origin.mapping));
+          events.push(execEvent(m, origin.mapping));
         }
       }
       return events;

@@ -19,6 +19,8 @@ export interface ExecMark {
   readonly time: HrTime;
   /** The process entry right after the exec (new executable and command line). */
   readonly process: ProcessInfo;
+  /** The exec's /proc read came after a later exec: `process` shows that later program (kernel/exec-reads.ts). */
+  readonly superseded: boolean;
 }
 
 /** The span of a running process (or the current part of it, see `segment`). */
@@ -144,7 +146,8 @@ export class ProcessSpanTracker {
         const s = this.ensure(e.tgid, x.process, e.time, 0);
         if (s === undefined) return undefined;
         if (x.process !== undefined) {
-          if (s.execs.length < this.opts.maxEventsPerSpan) s.execs.push({ time: e.time, process: x.process });
+          if (s.execs.length < this.opts.maxEventsPerSpan)
+            s.execs.push({ time: e.time, process: x.process, superseded: e.snapshotSuperseded === true });
           else {
             s.droppedExecs++;
             this.counters.droppedEvents++;

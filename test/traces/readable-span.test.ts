@@ -98,3 +98,19 @@ test('a span never ends before it starts (clock recalibration); names fall back 
   assert.equal(spanName({ ...p, exe: null, comm: 'kworker' }), '[kworker]');
   assert.equal(spanName({ ...p, exe: null, comm: null }), 'pid 40');
 });
+
+test('an exec whose /proc read came after a later exec says so on its span event, as its log record does', () => {
+  const { t, spans } = tracker();
+  const p = { ...proc(40, 1, 0), source: 'exec' as const };
+  const bash = { ...p, exe: '/usr/bin/bash', argv: ['bash', '-c', 'sleep 1'] };
+  t.observe(forkOf(p, 0));
+  const first = execOf(bash, 1);
+  if (first.event.kind === 'exec') first.event.snapshotSuperseded = true;
+  t.observe(first);
+  t.observe(execOf(bash, 1.001));
+  t.observe(exitOf(bash, 2));
+  const [e0, e1] = (spans[0] as ReadableSpan).events;
+  assert.equal(e0?.attributes?.['cnproc.exec.snapshot_superseded'], true);
+  assert.equal(e1?.attributes?.['cnproc.exec.snapshot_superseded'], undefined);
+  assert.equal(e1?.attributes?.['process.executable.path'], '/usr/bin/bash');
+});
