@@ -35,29 +35,43 @@ export function setHeapGrowth(percent: number): void {
   setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-let fullCollection: (() => void) | null = null;
+/** V8's gc extension: no argument, a full collection; with options, the kind asked for. */
+type GcFunction = (options?: { type: 'major'; execution: 'sync'; flavor: 'regular' | 'last-resort' }) => void;
+
+let fullCollection: GcFunction | null = null;
 
 /**
  * One full (mark-compact) collection of this thread's heap, now. Node offers no call for it
  * without starting with --expose-gc, which the agent cannot require of every way it is started:
  * the flag is set for as long as it takes to make one context that has `gc`, then unset, so no
- * other code sees it.
+ * other code sees it. `memoryReducing`: V8's last-resort kind, which also shrinks the young
+ * generation and hands pooled pages back to the kernel (measured after a storm on Node 22: the
+ * regular kind left 188 MiB in use, this one 115 MiB; 15–40 ms against 10–25). Where V8 has no such
+ * kind, a plain full collection.
  */
-export function collectNow(): void {
+export function collectNow(memoryReducing = false): void {
   if (fullCollection === null) {
-    const own = (globalThis as { gc?: () => void }).gc;
+    const own = (globalThis as { gc?: GcFunction }).gc;
     if (typeof own === 'function') fullCollection = own;
     else {
       setFlagsFromString('--expose-gc');
       try {
-        fullCollection = runInNewContext('gc') as () => void;
+        fullCollection = runInNewContext('gc') as GcFunction;
       } finally {
         setFlagsFromString('--no-expose-gc');
       }
     }
   }
-  fullCollection();
+  if (memoryReducing && LAST_RESORT_KIND) fullCollection({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  else fullCollection();
 }
+
+/**
+ * Whether this V8 takes the last-resort kind: V8 12 (Node 22) does; V8 11 (Node 20) takes the
+ * options object but collects nothing with it (measured: heap 103 → 103 MB, where a plain call
+ * gave 102 → 37), so Node 20 gets the plain full collection.
+ */
+const LAST_RESORT_KIND = Number(process.versions.v8.split('.')[0]) >= 12;
 
 /** Holds the heap growth factor while memory is high; `percent` 0 leaves V8 alone throughout. */
 export class HeapGrowthGovernor {
