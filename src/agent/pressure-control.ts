@@ -59,11 +59,9 @@ export class PressureControl {
   private tickMs: number;
   /** Holds V8's heap growth while memory counts as pressure (heap-growth.ts). */
   private readonly heapGrowth: HeapGrowthGovernor;
-  /** When memory was last reclaimed by a full collection (performance clock), and how often. */
+  /** When memory was last reclaimed by a memory-reducing collection (performance clock), and the wait before the next. */
   private lastReclaim = Number.NEGATIVE_INFINITY;
   private reclaimEveryMs = RECLAIM_EVERY_MS;
-  /** Memory-reducing collections asked for so far. */
-  reclaims = 0;
 
   constructor(
     readonly stage: PressureStage,
@@ -165,7 +163,6 @@ export class PressureControl {
     const before = memoryInUse(process.memoryUsage());
     collectNow(true);
     const after = memoryInUse(process.memoryUsage());
-    this.reclaims++;
     const freed = before - after;
     this.reclaimEveryMs =
       freed < RECLAIM_WORTH * this.memoryLimitBytes ? Math.min(2 * this.reclaimEveryMs, RECLAIM_MAX_MS) : RECLAIM_EVERY_MS;
