@@ -103,14 +103,25 @@ test('a negative or fractional percent is refused with the value named', () => {
   assert.throws(() => setHeapGrowth(2.5), /got 2\.5/);
 });
 
-test('the governor holds the factor from half the ceiling and lets go under 40 %', () => {
+/** Governors that log the percents they apply into `set` and count the collections they ask for, all into one record. */
+function recording(): { set: number[]; collections: () => number; governor: (percent: number) => HeapGrowthGovernor } {
   const set: number[] = [];
-  let collections = 0;
-  const g = new HeapGrowthGovernor(
-    50,
-    (p) => set.push(p),
-    () => collections++,
-  );
+  let n = 0;
+  return {
+    set,
+    collections: () => n,
+    governor: (percent) =>
+      new HeapGrowthGovernor(
+        percent,
+        (p) => set.push(p),
+        () => n++,
+      ),
+  };
+}
+
+test('the governor holds the factor from half the ceiling and lets go under 40 %', () => {
+  const { set, collections, governor } = recording();
+  const g = governor(50);
   assert.equal(g.update(0.3), false);
   assert.equal(g.update(0.49), false);
   assert.equal(g.update(0.5), true);
@@ -123,38 +134,29 @@ test('the governor holds the factor from half the ceiling and lets go under 40 %
   assert.equal(g.update(0.45), false);
   assert.deepEqual(set, [50, 0]);
   // One full collection each time the hold starts (V8 reads the factor only when it sets a limit).
-  assert.equal(collections, 1);
+  assert.equal(collections(), 1);
   g.update(0.6);
-  assert.equal(collections, 2);
+  assert.equal(collections(), 2);
 });
 
 test('a reload changes the held factor at once; 0 releases it and never holds again', () => {
-  const set: number[] = [];
-  let collections = 0;
-  const g = new HeapGrowthGovernor(
-    50,
-    (p) => set.push(p),
-    () => collections++,
-  );
+  const { set, collections, governor } = recording();
+  const g = governor(50);
   g.update(0.8);
   g.setPercent(30);
-  assert.equal(collections, 2, 'a new held factor is applied with a collection too');
+  assert.equal(collections(), 2, 'a new held factor is applied with a collection too');
   assert.equal(g.holding, true);
   g.setPercent(0);
   assert.equal(g.holding, false);
   assert.equal(g.update(0.9), false);
   assert.deepEqual(set, [50, 30, 0]);
   // Not holding: a new percent waits for memory to come up.
-  const h = new HeapGrowthGovernor(
-    0,
-    (p) => set.push(p),
-    () => collections++,
-  );
+  const h = governor(0);
   h.setPercent(40);
   assert.deepEqual(set, [50, 30, 0]);
   h.update(0.6);
   assert.deepEqual(set, [50, 30, 0, 40]);
-  assert.equal(collections, 3);
+  assert.equal(collections(), 3);
 });
 
 test('a memory-reducing collection gives the heap a storm left back, without --expose-gc', () => {
