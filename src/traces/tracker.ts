@@ -118,7 +118,19 @@ export class ProcessSpanTracker {
     droppedEvents: 0,
   };
 
-  constructor(private readonly opts: TrackerOptions) {}
+  /**
+   * The rules a fork's own snapshot is judged by: the kernel gives a child its parent's session and
+   * program, so a snapshot that already shows the child as a session leader or running a listed
+   * executable was read after its setsid or exec (the capture thread reads /proc a little later,
+   * more so under load). That sid or exec event follows and re-roots the span, keeping where it was
+   * forked as `rerootedFrom`; rooting it at the fork would lose that and make the fork record's
+   * trace depend on timing. The container rule stays: no event follows a cgroup move.
+   */
+  private readonly forkRules: RootRules;
+
+  constructor(private readonly opts: TrackerOptions) {
+    this.forkRules = { session: false, container: opts.rules.container, executables: new Set() };
+  }
 
   stats(): TrackerStats {
     return { open: this.open.size, ...this.counters };
@@ -140,7 +152,7 @@ export class ProcessSpanTracker {
         if (e.isThread || x.process === undefined) return this.contextOf(this.ensure(e.tgid, x.process, e.time, 0));
         // A new process: a span already open for its pid belonged to one whose exit was lost.
         if (this.open.delete(e.tgid)) this.counters.replaced++;
-        return this.contextOf(this.create(x.process, e.time, 0));
+        return this.contextOf(this.create(x.process, e.time, 0, this.forkRules));
       }
       case 'exec': {
         const s = this.ensure(e.tgid, x.process, e.time, 0);
@@ -223,14 +235,14 @@ export class ProcessSpanTracker {
     return p === undefined ? undefined : this.create(p, now, depth);
   }
 
-  private create(p: ProcessInfo, now: HrTime, depth: number): OpenSpan | undefined {
+  private create(p: ProcessInfo, now: HrTime, depth: number, rules = this.opts.rules): OpenSpan | undefined {
     if (isKernelThread(p)) return undefined;
     const parent = !hasUntracedParent(p) && depth < MAX_ANCESTRY ? this.ensure(p.ppid as number, undefined, now, depth + 1) : undefined;
     // A root names the rule that would have made it one anyway; 'parent' only when none does.
     const reason: RootReason | null =
       parent === undefined
-        ? (ruleRoot(p, null, 'parent', this.opts.rules) ?? 'parent')
-        : ruleRoot(p, parent.process.containerId, parent.rootRule, this.opts.rules);
+        ? (ruleRoot(p, null, 'parent', rules) ?? 'parent')
+        : ruleRoot(p, parent.process.containerId, parent.rootRule, rules);
     const processStart = p.startTime ?? now;
     const segment = this.segmentAt(processStart, hrMs(now));
     const s: OpenSpan = {

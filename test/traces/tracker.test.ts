@@ -142,6 +142,24 @@ describe('root rules', () => {
     assert.equal(tracker.stats().rerooted, 1);
   });
 
+  test('a fork snapshot read after the child setsid() or exec stays in the parent trace until that event re-roots it', () => {
+    // Under load the capture thread reads a child's /proc after its setsid and exec: the fork's
+    // snapshot already shows a session leader running a listed program. Neither is true at a fork.
+    const { ended, ids, tracker } = setup({ rules: compileRootRules(['session', 'executable'], ['make']) });
+    const shell = proc(10, 1, 0, { sid: 10, exe: '/usr/bin/bash' });
+    const late = proc(11, 10, 1, { sid: 11, exe: '/usr/bin/make' });
+    ids(forkOf(shell, 0));
+    const atFork = ids(forkOf(late, 1));
+    assert.deepEqual(atFork, { traceId: entity(10), spanId: entity(11).slice(0, 16) }, 'forked into the parent trace');
+    assert.equal(ids(sidOf(late, 1.1))?.traceId, entity(11), 'the sid event re-roots it');
+    ids(execOf(late, 1.2));
+    ids(exitOf(late, 2));
+    const s = byTgid(ended, 11);
+    assert.deepEqual([s.parentSpanId, s.rootRule], [null, 'session']);
+    assert.deepEqual(s.rerootedFrom, { traceId: entity(10), spanId: entity(10).slice(0, 16) });
+    assert.equal(tracker.stats().rerooted, 1);
+  });
+
   test('executable: the outermost listed executable begins a trace, a recursive one stays inside', () => {
     const { ended, ids } = setup({ rules: compileRootRules(['executable'], ['make']) });
     const shell = proc(20, 1, 0);
