@@ -239,9 +239,10 @@ export class ProcessSpanTracker {
     if (isKernelThread(p)) return undefined;
     const parent = !hasUntracedParent(p) && depth < MAX_ANCESTRY ? this.ensure(p.ppid as number, undefined, now, depth + 1) : undefined;
     // A root names the rule that would have made it one anyway; 'parent' only when none does.
+    // (Its trace is its own whichever rule is named, so the fork rules need not apply here.)
     const reason: RootReason | null =
       parent === undefined
-        ? (ruleRoot(p, null, 'parent', rules) ?? 'parent')
+        ? (ruleRoot(p, null, 'parent', this.opts.rules) ?? 'parent')
         : ruleRoot(p, parent.process.containerId, parent.rootRule, rules);
     const processStart = p.startTime ?? now;
     const segment = this.segmentAt(processStart, hrMs(now));
