@@ -27,6 +27,18 @@ export function compileRootRules(root: readonly TraceRoot[], executables: readon
   };
 }
 
+/**
+ * The rules a fork's own snapshot is judged by. The kernel gives a child its parent's session and
+ * program, so a snapshot that already shows a session leader or a listed executable was read after
+ * the child's setsid or exec (the capture thread reads /proc a little later, more so under load);
+ * that sid or exec event follows and re-roots the span, keeping where it was forked. Rooting it at
+ * the fork would lose that link and make the fork record's trace depend on timing. The container
+ * rule stays: no event follows a cgroup move.
+ */
+export function forkRootRules(rules: RootRules): RootRules {
+  return { session: false, container: rules.container, executables: new Set() };
+}
+
 function basename(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? path : path.slice(i + 1);

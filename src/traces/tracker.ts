@@ -12,7 +12,7 @@ import { type Context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/ap
 import type { HrTime } from '../kernel/events.js';
 import type { EnrichedEvent, ProcessInfo } from '../process/model.js';
 import { processSpanId, processTraceId } from './ids.js';
-import { hasUntracedParent, isKernelThread, type RootReason, type RootRules, ruleRoot } from './roots.js';
+import { forkRootRules, hasUntracedParent, isKernelThread, type RootReason, type RootRules, ruleRoot } from './roots.js';
 
 /** An exec inside a process: a span event. */
 export interface ExecMark {
@@ -118,18 +118,11 @@ export class ProcessSpanTracker {
     droppedEvents: 0,
   };
 
-  /**
-   * The rules a fork's own snapshot is judged by: the kernel gives a child its parent's session and
-   * program, so a snapshot that already shows the child as a session leader or running a listed
-   * executable was read after its setsid or exec (the capture thread reads /proc a little later,
-   * more so under load). That sid or exec event follows and re-roots the span, keeping where it was
-   * forked as `rerootedFrom`; rooting it at the fork would lose that and make the fork record's
-   * trace depend on timing. The container rule stays: no event follows a cgroup move.
-   */
+  /** The rules a fork's own snapshot is judged by (roots.ts, forkRootRules). */
   private readonly forkRules: RootRules;
 
   constructor(private readonly opts: TrackerOptions) {
-    this.forkRules = { session: false, container: opts.rules.container, executables: new Set() };
+    this.forkRules = forkRootRules(opts.rules);
   }
 
   stats(): TrackerStats {
