@@ -6,9 +6,12 @@
  *
  * - Subscribes to every proc connector event type (PROC_CN_MCAST_LISTEN, no filter), as the
  *   agent's default subscription does, with the same 128 MiB receive buffer.
- * - Per exec, as the agent's exec snapshot (src/kernel/proc-files.ts): one O_PATH fd on
- *   /proc/<pid>, then through it read stat, status, cmdline, cgroup, loginuid and sessionid, and
- *   readlink exe and cwd.
+ * - Per exec, as the agent's exec snapshot with its defaults (src/kernel/proc-files.ts): one O_PATH
+ *   fd on /proc/<pid>, then through it read cmdline, readlink exe, open the program file through
+ *   exe (statx of the fd, pread of its first page, close), read stat and status, readlink cwd, read
+ *   cgroup, loginuid and sessionid, and readlink ns/mnt (process.executableMount).
+ * - Per process fork (child pid = child tgid), as the agent's fork snapshot: read the child's stat
+ *   by full path.
  * - Writes one line per exec (pid, exe, cwd and the first cmdline word) to stdout, buffered
  *   (point it at a file).
  *
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -78,8 +82,9 @@ int main(void) {
   static char out[1 << 16];
   setvbuf(stdout, out, _IOFBF, sizeof out);
   char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-  char stat[1024], status[4096], cmdline[4096], cgroup[1024], loginuid[32], sessionid[32], exe[4096], cwd[4096];
-  unsigned long events = 0, execs = 0;
+  char stat[1024], status[4096], cmdline[4096], cgroup[1024], loginuid[32], sessionid[32], exe[4096], cwd[4096], mntns[64];
+  static char elf[4096];
+  unsigned long events = 0, execs = 0, forks = 0, elfs = 0;
   while (!stop) {
     ssize_t len = recv(sk, buf, sizeof buf, 0);
     if (len <= 0) continue; /* EINTR on stop, ENOBUFS on overflow: go on, as the agent does */
@@ -88,27 +93,47 @@ int main(void) {
       struct cn_msg *cn = NLMSG_DATA(nh);
       struct proc_event *ev = (struct proc_event *)cn->data;
       events++;
+      if (ev->what == PROC_EVENT_FORK) {
+        if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid) continue;
+        char path[48];
+        snprintf(path, sizeof path, "/proc/%d/stat", ev->event_data.fork.child_tgid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+          if (read(fd, stat, sizeof stat) >= 0) forks++;
+          close(fd);
+        }
+        continue;
+      }
       if (ev->what != PROC_EVENT_EXEC) continue;
       execs++;
       char path[32];
       snprintf(path, sizeof path, "/proc/%d", ev->event_data.exec.process_tgid);
       int dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (dir < 0) continue;
+      read_at(dir, "cmdline", cmdline, sizeof cmdline);
+      ssize_t n = readlinkat(dir, "exe", exe, sizeof exe - 1);
+      exe[n < 0 ? 0 : n] = 0;
+      int fd = openat(dir, "exe", O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        struct statx sx;
+        statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx);
+        if (pread(fd, elf, sizeof elf, 0) > 0) elfs++;
+        close(fd);
+      }
       read_at(dir, "stat", stat, sizeof stat);
       read_at(dir, "status", status, sizeof status);
-      read_at(dir, "cmdline", cmdline, sizeof cmdline);
+      n = readlinkat(dir, "cwd", cwd, sizeof cwd - 1);
+      cwd[n < 0 ? 0 : n] = 0;
       read_at(dir, "cgroup", cgroup, sizeof cgroup);
       read_at(dir, "loginuid", loginuid, sizeof loginuid);
       read_at(dir, "sessionid", sessionid, sizeof sessionid);
-      ssize_t n = readlinkat(dir, "exe", exe, sizeof exe - 1);
-      exe[n < 0 ? 0 : n] = 0;
-      n = readlinkat(dir, "cwd", cwd, sizeof cwd - 1);
-      cwd[n < 0 ? 0 : n] = 0;
+      n = readlinkat(dir, "ns/mnt", mntns, sizeof mntns - 1);
+      mntns[n < 0 ? 0 : n] = 0;
       close(dir);
-      printf("exec %d %s %s %s\n", ev->event_data.exec.process_tgid, exe, cwd, cmdline);
+      printf("exec %d %s %s %s %s\n", ev->event_data.exec.process_tgid, exe, cwd, cmdline, mntns);
     }
   }
   fflush(stdout);
-  fprintf(stderr, "events %lu execs %lu\n", events, execs);
+  fprintf(stderr, "events %lu execs %lu forks %lu elfs %lu\n", events, execs, forks, elfs);
   return 0;
 }

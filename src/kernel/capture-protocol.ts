@@ -91,6 +91,8 @@ export interface WorkerCounters {
   seqObserved: number;
   /** Datagrams discarded because the main thread was behind by more than handoffMaxEvents. */
   handoffDropped: number;
+  /** Batches handed to the main thread: each one wakes it once. */
+  handoffs: number;
   /** Wakeups by the exec-only socket that returned execs ('exec' wakeup mode). */
   execWakeups: number;
   /** Execs the wakeup socket returned after the main socket's drain had taken them (not read twice). */
@@ -121,6 +123,7 @@ export function zeroWorkerCounters(): WorkerCounters {
     seqOutOfOrder: 0,
     seqObserved: 0,
     handoffDropped: 0,
+    handoffs: 0,
     execWakeups: 0,
     execWakeupsLate: 0,
     execSnapshotsEarly: 0,

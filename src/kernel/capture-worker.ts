@@ -89,6 +89,7 @@ function flush(): void {
   } else {
     const buf = batch.take();
     Atomics.add(control, CTL_INFLIGHT, count);
+    counters.handoffs++;
     post({ type: 'batch', buf, count, counters: snapshot() }, [buf]);
   }
 }
@@ -386,6 +387,11 @@ function run(): void {
         }
         behind = calls === MAX_DRAIN_CALLS;
         early.drained();
+        // Idle only when the wakeup socket had nothing either. The kernel queues an exec to the
+        // wakeup socket (the newer one) first, so a drain right after that wakeup often finds the
+        // main socket empty: flushing then handed the main thread 3-4 times the batches (measured
+        // at 1,600 exec/s: ~+15 µs of main-thread CPU per exec), against batches due by time.
+        if (typeof r !== 'number') got = true;
       } else {
         got = receiveOnce(sock, true);
       }

@@ -83,6 +83,8 @@ export interface CaptureStats {
   handoffDropped: number;
   /** Received by the capture thread, not yet decoded. */
   inFlight: number;
+  /** Batches the capture thread handed over (each wakes the main thread once): events per handoff say how well they are batched. */
+  handoffs: number;
   /** recv ENOBUFS occurrences: the kernel queue overflowed (each one means lost events). */
   enobufs: number;
   /** Events lost before reaching us, from per-CPU seq gaps (exact only when every type is subscribed). */
@@ -366,6 +368,7 @@ export class ProcEventSource {
       filtered: this.filtered,
       handoffDropped: w.handoffDropped,
       inFlight: w.datagrams - w.handoffDropped - this.decoded,
+      handoffs: w.handoffs,
       enobufs: w.enobufs,
       seqGaps: w.seqGaps,
       seqGapsExact: this.exactGaps(),

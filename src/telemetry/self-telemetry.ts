@@ -70,6 +70,13 @@ const INSTRUMENTS: Array<[string, 'counter' | 'gauge', string, string, Observe]>
     (r, s) => r.observe(s.capture.enobufs),
   ],
   [
+    'cnproc.capture.handoffs',
+    'counter',
+    'Batches of events the capture thread handed to the main thread (each wakes it once)',
+    '{batch}',
+    (r, s) => r.observe(s.capture.handoffs),
+  ],
+  [
     'cnproc.capture.exec_wakeups',
     'counter',
     'Wakeups of the capture thread by the exec-only socket (capture.wakeup: exec)',

@@ -15,6 +15,7 @@ export function captureStats(over: Partial<CaptureStats> = {}): CaptureStats {
     filtered: 0,
     handoffDropped: 0,
     inFlight: 0,
+    handoffs: 0,
     enobufs: 0,
     seqGaps: 0,
     seqGapsExact: true,

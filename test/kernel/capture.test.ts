@@ -2,9 +2,12 @@
  * The capture path against the real kernel: real processes, real proc connector.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as abi from '../../src/kernel/abi.js';
 import { MALFORMED_REASONS } from '../../src/kernel/decode.js';
@@ -220,6 +223,33 @@ describe('real proc connector', () => {
     const execs = c.events.filter((e) => e.kind === 'exec').length;
     assert.ok(w.execWakeups >= 1 && w.execWakeups <= execs + 5, `${execs} execs: ${JSON.stringify(w)}`);
     assert.equal(c.source.stats().enobufs, 0);
+  });
+
+  test('exec wakeups hand the main thread batches due by time, not one per exec', async (t) => {
+    if (!needsRoot(t)) return;
+    const c = await capture(t, { wakeup: 'exec', snapshot: { exec: true, fork: true, maxBytes: 32_768 } });
+    if (!c) return;
+    assert.equal(c.source.info.wakeup, 'exec', `wakeup note: ${c.source.info.wakeupNote}`);
+    // Paced execs from two workers (bench/spawner.c, 2 × 800/s for 1 s), each its own wakeup. The
+    // kernel queues an exec to the wakeup socket first, so the drain right after a wakeup often
+    // finds the main socket empty; that used to count as idle and hand over a batch per exec or so
+    // (measured: 135-198 batches in this second, against 49 now).
+    const dir = mkdtempSync(join(tmpdir(), 'cnproc-spawner-'));
+    const spawner = join(dir, 'spawner');
+    execFileSync('cc', ['-O2', '-o', spawner, fileURLToPath(new URL('../../../bench/spawner.c', import.meta.url))]);
+    const before = c.source.stats();
+    const t0 = performance.now();
+    await run(spawner, ['2', '800', '1']);
+    const wallMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 100));
+    const after = c.source.stats();
+    rmSync(dir, { recursive: true, force: true });
+    const handoffs = after.handoffs - before.handoffs;
+    const execs = c.events.filter((e) => e.kind === 'exec').length;
+    assert.ok(execs >= 1400, `execs seen: ${execs}`);
+    // One batch per 20 ms (batchMaxDelayMs) and a batch per exec is what the bug gave.
+    const allowed = Math.ceil((wallMs + 100) / 20) + 20;
+    assert.ok(handoffs <= allowed, `${handoffs} handoffs in ${wallMs.toFixed(0)} ms (allowed ${allowed}) for ${execs} execs`);
   });
 
   test('exec wakeups fall back to every event when they cannot help or are not asked for', async (t) => {

@@ -53,6 +53,7 @@ test('metrics, health and readiness on 127.0.0.1', async (t) => {
     assert.match(text, /^cnproc_executable_hashes_total\{[^}]*outcome="too_large"[^}]*\} \d+$/m);
     assert.match(text, /^cnproc_executable_hash_execs_total\{[^}]*hash="late"[^}]*\} \d+$/m);
     assert.match(text, /^cnproc_executable_hash_bytes_total\{[^}]*\} \d+$/m);
+    assert.match(text, /^cnproc_capture_handoffs_total\{[^}]*\} \d+$/m);
     // Woken by every event (the default): the exec-only socket's counters exist and stay at 0.
     assert.match(text, /^cnproc_capture_exec_wakeups_total\{[^}]*\} 0$/m);
     assert.match(text, /^cnproc_capture_exec_snapshots_total\{[^}]*read="wakeup"[^}]*\} 0$/m);
