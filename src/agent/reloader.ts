@@ -71,7 +71,7 @@ export class Reloader {
     }
     // Filter, redaction and subscription switch at once, between two batches (single thread).
     const swapPolicy = (): void => {
-      logs.source.setEvents(next.events, next.exitNonzeroOnly);
+      logs.setEvents(next.events, next.exitNonzeroOnly);
       logs.setFilter(next.filter);
       logs.setRedact((argv) => next.redactor.redactArgv(argv));
       this.current = next;
