@@ -33,5 +33,5 @@ export function buildPolicy(config: AgentConfig, names: UserDb): Policy {
 
 export function describePolicy(p: Policy): string {
   const all = p.events.length === EVENT_TYPES.length && !p.exitNonzeroOnly;
-  return `filter: ${p.filter.rules.length} rules, default ${p.filter.defaultAction}; kernel subscription: ${all ? 'all' : p.events.join(',')}${p.exitNonzeroOnly ? ' (exits: non-zero only)' : ''}`;
+  return `filter: ${p.filter.rules.length} rules, default ${p.filter.defaultAction}; event types: ${all ? 'all' : p.events.join(',')}${p.exitNonzeroOnly ? ' (exits: non-zero only)' : ''}`;
 }

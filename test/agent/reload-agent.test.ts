@@ -24,7 +24,7 @@ test('SIGHUP: stats and log apply live, a storm window change is reported as nee
   const agent = startCli(['--config', f, '--console-format', 'json', '--exporter', 'console']);
   const pid = agent.child.pid as number;
   try {
-    await waitFor('started', () => /kernel subscription:/.test(agent.stderr()), 15_000);
+    await waitFor('started', () => /event types:/.test(agent.stderr()), 15_000);
     assert.equal(statsRecords(agent.stdout()), 0, 'stats off at start');
     writeFileSync(
       f,

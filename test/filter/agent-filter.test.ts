@@ -29,9 +29,9 @@ test('pushdown: only the types the rules can keep are subscribed; nothing else r
   writeFileSync(f, 'filter:\n  defaultAction: drop\n  rules:\n    - name: execs\n      action: keep\n      match: { events: [exec] }\n');
   const agent = startCli(['--config', f, '--console-format', 'json', '--exporter', 'console']);
   try {
-    await waitFor('subscribed', () => /kernel filter: exec;/.test(agent.stderr()), 15_000);
+    await waitFor('subscribed', () => /kernel filter: exec,exit;/.test(agent.stderr()), 15_000);
     // The next log line may arrive in a later chunk of the pipe.
-    await waitFor('policy line', () => /filter: 1 rules, default drop; kernel subscription: exec\b/.test(agent.stderr()), 5000);
+    await waitFor('policy line', () => /filter: 1 rules, default drop; event types: exec\b/.test(agent.stderr()), 5000);
     const { pid } = await run('sh', ['-c', 'sleep 0.1; exit 2']);
     await waitFor('exec record', () =>
       records(agent.stdout()).some((r) => r.eventName === 'process.exec' && r.attributes['process.pid'] === pid),
@@ -45,7 +45,7 @@ test('pushdown: only the types the rules can keep are subscribed; nothing else r
     recs.every((r) => r.eventName === 'process.exec'),
     'no fork or exit records',
   );
-  // The kernel sent only execs, so the filter never had to drop anything.
+  // The kernel sent execs, and exits for the process table only: the filter never had to drop anything.
   assert.match(agent.stderr(), /filter: \d+ kept, 0 dropped; hits: execs \d+, default 0/);
 });
 
@@ -56,14 +56,14 @@ test('SIGHUP: a valid new config swaps filter and subscription; an invalid one i
   const agent = startCli(['--config', f, '--console-format', 'json', '--exporter', 'console']);
   const pidOfAgent = agent.child.pid as number;
   try {
-    await waitFor('subscribed', () => /kernel subscription: exec\b/.test(agent.stderr()), 15_000);
+    await waitFor('subscribed', () => /event types: exec\b/.test(agent.stderr()), 15_000);
     writeFileSync(
       f,
       'filter:\n  defaultAction: drop\n  rules:\n    - { name: failures, action: keep, match: { events: [exit], exitCode: nonzero } }\n',
     );
     process.kill(pidOfAgent, 'SIGHUP');
     await waitFor('reloaded', () =>
-      /configuration reloaded; filter: 1 rules, default drop; kernel subscription: exit \(exits: non-zero only\)/.test(agent.stderr()),
+      /configuration reloaded; filter: 1 rules, default drop; event types: exit \(exits: non-zero only\)/.test(agent.stderr()),
     );
     const { pid } = await run('sh', ['-c', 'sleep 0.1; exit 6']);
     await waitFor('exit record', () =>
