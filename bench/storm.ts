@@ -10,6 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { captureSection } from '../src/kernel/config.js';
 import { forkstatTotal } from './capture.js';
 import { ensureDebianPackages } from './ensure-tools.js';
@@ -45,7 +46,8 @@ async function startAgent(
   extra: string[] = [],
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const nodeArgs = (process.env.STORM_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // The agent as shipped (its launchers' Node.js flags), then any extra flags asked for.
+  const nodeArgs = [...AGENT_NODE_FLAGS, ...(process.env.STORM_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   // A spool of its own (same disk as the default one, so the same cost), left by no earlier run.
   const spool = mkdtempSync(join(tmpdir(), 'cnproc-bench-spool-'));
   const child = spawn(

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * cnproc-otel command line: parse flags, load the config, run the agent, exit with its code.
  */
