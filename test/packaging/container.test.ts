@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 const DOCKERFILE = join(REPO, 'packaging/container/Dockerfile');
@@ -116,12 +117,20 @@ describe('container image (Dockerfile, checked without a Docker engine)', () => 
     const copies = inStage(finalStage, 'COPY').map((i) => i.args);
     assert.ok(copies.includes(`--from=build /out${APP} ${APP}`), 'the staged tree, at the .deb path');
     assert.ok(copies.includes('--from=build /out/etc/cnproc-otel/config.yaml /etc/cnproc-otel/config.yaml'));
-    assert.deepEqual(json(inStage(finalStage, 'ENTRYPOINT')[0]), [`${APP}/node/bin/node`, `${APP}/dist/src/cli/main.js`]);
+    // The Node.js flags every launcher passes (src/cli/node-flags.ts).
+    assert.deepEqual(json(inStage(finalStage, 'ENTRYPOINT')[0]), [
+      `${APP}/node/bin/node`,
+      ...AGENT_NODE_FLAGS,
+      `${APP}/dist/src/cli/main.js`,
+    ]);
     assert.deepEqual(json(inStage(finalStage, 'CMD')[0]), ['--config', '/etc/cnproc-otel/config.yaml']);
-    // The .deb's /usr/bin/cnproc-otel runs the same two paths.
+    // The .deb's /usr/bin/cnproc-otel runs the same two paths with the same flags.
     const wrapper = readFileSync(join(REPO, 'packaging/deb/cnproc-otel'), 'utf8');
     assert.match(wrapper, /lib=\$\{self%\/\*\}\/\.\.\/lib\/cnproc-otel/);
-    assert.match(wrapper, /exec "\$lib\/node\/bin\/node" "\$lib\/dist\/src\/cli\/main\.js" "\$@"/);
+    assert.ok(
+      wrapper.split('\n').includes(`exec "$lib/node/bin/node" ${AGENT_NODE_FLAGS.join(' ')} "$lib/dist/src/cli/main.js" "$@"`),
+      wrapper,
+    );
     // The DaemonSet passes the same arguments.
     assert.match(
       readFileSync(join(REPO, 'packaging/kubernetes/daemonset.yaml'), 'utf8'),
