@@ -389,7 +389,7 @@ function run(): void {
         early.drained();
         // Idle only when the wakeup socket had nothing either. The kernel queues an exec to the
         // wakeup socket (the newer one) first, so a drain right after that wakeup often finds the
-        // main socket empty: flushing then handed the main thread 3-4 times the batches (measured
+        // main socket empty: flushing then handed the main thread 2-4 times the batches (measured
         // at 1,600 exec/s: ~+15 µs of main-thread CPU per exec), against batches due by time.
         if (typeof r !== 'number') got = true;
       } else {

@@ -120,7 +120,7 @@ const NO_REDACTION: MappingContext['redact'] = (argv) => ({ argv, redacted: fals
  * The table learns that a process ended only from its exit; without exits (`events: [exec]`, or
  * non-zero exits only) every process that ever exec'd stayed in it until evicted, 65,536 entries by
  * default, and at a steady 1,600 exec/s of short programs that pushed memory past half the ceiling
- * within a minute, so the ladder shed and aggregated execs that nothing else was pressing
+ * within seconds, so the ladder shed and aggregated execs that nothing else was pressing
  * (measured: 16,160 of 32,001 execs aggregated in 20 s). The exits asked for are still the only ones
  * that become records; the others update the table (and process spans) and are counted as filtered.
  */
