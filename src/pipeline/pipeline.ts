@@ -128,17 +128,12 @@ export function tableSubscription(types: readonly EventType[]): { types: EventTy
   return { types: types.includes('exit') ? [...types] : [...types, 'exit'], exitNonzeroOnly: false };
 }
 
-/** Which exits become records: none unless asked for, and only non-zero ones with exitNonzeroOnly. */
-interface ExitSelection {
-  /** True when every exit the source delivers is wanted (nothing to drop here). */
-  all: boolean;
-  wanted: boolean;
-  nonzeroOnly: boolean;
-}
+/** Which exits become records: all, the non-zero ones (exitNonzeroOnly), or none (exit not asked for). */
+type ExitRecords = 'all' | 'nonzero' | 'none';
 
-function exitSelection(types: readonly EventType[], exitNonzeroOnly: boolean): ExitSelection {
-  const wanted = types.includes('exit');
-  return { all: wanted && !exitNonzeroOnly, wanted, nonzeroOnly: exitNonzeroOnly };
+function exitRecordsOf(types: readonly EventType[], exitNonzeroOnly: boolean): ExitRecords {
+  if (!types.includes('exit')) return 'none';
+  return exitNonzeroOnly ? 'nonzero' : 'all';
 }
 
 function seqMap(byCpu: number[]): Map<number, number> {
@@ -209,7 +204,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
   // With a process table, every exit is subscribed (tableSubscription); these say which become records.
   const askedTypes = opts.events ?? EVENT_TYPES;
   const askedNonzero = opts.exitNonzeroOnly ?? defaultsOf(captureSection).exitNonzeroOnly;
-  let exits = exitSelection(askedTypes, askedNonzero);
+  let exitRecords = exitRecordsOf(askedTypes, askedNonzero);
   // Kernel seq per CPU of the first and last event handled: restart continuity compares them.
   const firstSeq: number[] = [];
   const lastSeq: number[] = [];
@@ -242,7 +237,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
       // Process spans (traces) are built from every event too, before anything is dropped.
       const traceCtx = opts.traceContext?.(x);
       // An exit subscribed only for the table (not asked for, or a zero exit with exitNonzeroOnly).
-      if (!exits.all && e.kind === 'exit' && (!exits.wanted || (exits.nonzeroOnly && e.status === 0))) {
+      if (exitRecords !== 'all' && e.kind === 'exit' && (exitRecords === 'none' || e.status === 0)) {
         filtered++;
         continue;
       }
@@ -293,7 +288,7 @@ export async function startProcessLogs(opts: ProcessLogsOptions): Promise<Proces
     setEvents: (types, exitNonzeroOnly) => {
       const s = enrich ? tableSubscription(types) : { types, exitNonzeroOnly };
       source.setEvents(s.types, s.exitNonzeroOnly);
-      exits = exitSelection(types, exitNonzeroOnly);
+      exitRecords = exitRecordsOf(types, exitNonzeroOnly);
     },
     setRedact: (r) => {
       ctx.redact = r;
